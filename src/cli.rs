@@ -1,0 +1,3 @@
+//! Command-line arguments shared by every binary.
+//!
+//! STUB: written by the lead.
