@@ -66,3 +66,8 @@ pub fn resolve(
     let _ = (root, explicit, no_config);
     Ok(Config::default())
 }
+
+/// The effective configuration as TOML, for `--dump-config`.
+pub fn dump(config: &Config) -> String {
+    format!("{config:#?}\n")
+}

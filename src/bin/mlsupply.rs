@@ -1,1 +1,80 @@
-fn main() {}
+//! `mlsupply`: runs every offline check of the suite over a repository in one go.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use mlsupply::cli::CommonArgs;
+use mlsupply::exit::Exit;
+use mlsupply::rules::{self, Tool};
+use mlsupply::scan;
+
+#[derive(Parser, Debug)]
+#[command(name = "mlsupply", version, about, long_about = None)]
+/// Supply-chain checks for Python and machine-learning projects.
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run every offline check over a repository (default: the current directory) and print one
+    /// combined report.
+    Check {
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// List every rule with its default severity and what it finds.
+    Rules,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Check { common } => check(common),
+        Command::Rules => {
+            for rule in rules::ALL {
+                println!(
+                    "{:<20} {:<8} {}",
+                    rule.id, rule.default_severity, rule.summary
+                );
+            }
+            Ok(Exit::Clean)
+        }
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(err) => {
+            eprintln!("mlsupply: error: {err:#}");
+            Exit::Error.into()
+        }
+    }
+}
+
+/// The checks that need no network: each later binary's offline check joins here.
+const OFFLINE_TOOLS: &[Tool] = &[Tool::Typo];
+
+fn check(common: &CommonArgs) -> anyhow::Result<Exit> {
+    let target = common.target();
+    let config = common.load_config(&target.root)?;
+    if common.dump_config {
+        print!("{}", mlsupply::config::dump(&config));
+        return Ok(Exit::Clean);
+    }
+    let deps = scan::scan_dependencies(&target, &config);
+    let mut findings = deps.findings.clone();
+    let detector = scan::typo_detector(&config, None)?;
+    findings.extend(scan::typo_findings(&deps, &detector));
+    let findings = scan::finish(findings, &deps.sources, OFFLINE_TOOLS);
+    let rules = rules::for_tools(OFFLINE_TOOLS);
+    let mut stdout = std::io::stdout().lock();
+    Ok(mlsupply::cli::report(
+        &mut stdout,
+        "mlsupply",
+        common,
+        &config,
+        &findings,
+        &rules,
+        &deps.sources,
+    ))
+}
