@@ -55,6 +55,13 @@ pub struct TypoConfig {
     pub online: Option<bool>,
 }
 
+impl TypoConfig {
+    /// The allowed names alone, as [`crate::typo::Detector::new`] takes them.
+    pub fn allow_names(&self) -> Vec<String> {
+        self.allow.iter().map(|allow| allow.name.clone()).collect()
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct HubConfig {
@@ -76,7 +83,8 @@ pub struct Config {
     pub path: Option<PathBuf>,
     #[serde(deserialize_with = "severity")]
     pub fail_on: Option<Severity>,
-    /// Glob patterns (relative to the scanned root) of paths never scanned.
+    /// Glob patterns (relative to the scanned root) of paths never scanned; see [`crate::files`]
+    /// for how they match. Each is checked to compile when the file is read.
     #[serde(deserialize_with = "glob_list")]
     pub exclude: Vec<String>,
     pub typo: TypoConfig,
@@ -198,7 +206,10 @@ pub fn parse(path: &Path, text: &str, pyproject: bool) -> Result<Option<Config>,
     };
     let mut config = deserialized.map_err(|mut e| {
         let location = located(e.span());
-        let message = e.message().trim_end().to_string();
+        let mut message = e.message().trim_end().to_string();
+        if message == "missing field `reason`" {
+            message.push_str(": every allow-list entry needs a reason saying why it is safe");
+        }
         // Without the input attached, the error's Display appends the key path.
         e.set_input(None);
         let rendered = e.to_string();

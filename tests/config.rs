@@ -66,6 +66,7 @@ fn reads_every_key() {
             allow("pandsa", "our fork, see INTERNAL-12"),
         ]
     );
+    assert_eq!(config.typo.allow_names(), ["reqeusts-mock", "pandsa"]);
     assert_eq!(config.typo.extra_popular, ["our-internal-lib"]);
     assert_eq!(config.typo.online, Some(true));
     assert_eq!(config.typo.popular, None);
