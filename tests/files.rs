@@ -239,6 +239,22 @@ fn symlinks_never_lead_out_of_the_root() {
     assert_eq!(collected.findings.len(), 2, "{:?}", collected.findings);
     assert!(collected.files.iter().all(|f| !f.text.contains("hunter2")));
 
+    // Given explicitly, a directory symlink is reported rather than followed.
+    let collected = files::collect(root, &[root.join("escape-dir")], &[], &everything);
+    assert!(collected.files.is_empty());
+    assert!(
+        note(&collected, "escape-dir")
+            .message
+            .contains("not followed")
+    );
+    let collected = files::collect(root, &[root.join("escape.txt")], &[], &everything);
+    assert!(collected.files.is_empty());
+    assert!(
+        note(&collected, "escape.txt")
+            .message
+            .contains("outside the scanned root")
+    );
+
     // `read` applies the same rule.
     let error = files::read(root, Path::new("escape.txt")).unwrap_err();
     assert!(error.message.contains("outside the scanned root"));

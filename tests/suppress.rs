@@ -480,3 +480,26 @@ fn one_comment_may_suppress_several_findings() {
     let out = suppress::apply(findings, &map, &[Tool::Typo]);
     assert!(out.is_empty(), "{out:?}");
 }
+
+#[test]
+fn crlf_line_endings_are_not_part_of_the_reason() {
+    let map = sources(&[(
+        "requirements.txt",
+        "numpy\r\nreqeusts # mlsupply: ignore[typosquat]\r\npandsa # mlsupply: ignore[typosquat] r\r\n",
+    )]);
+    let out = suppress::apply(
+        vec![typosquat("requirements.txt", 3, 3, "pandsa")],
+        &map,
+        &[Tool::Typo],
+    );
+    // Line 2 has no reason (the `\r` is not one) and suppresses nothing; line 3 works.
+    let mut rules: Vec<_> = out.iter().map(|f| (f.line, f.rule.as_str())).collect();
+    rules.sort();
+    assert_eq!(rules, [(2, "invalid-ignore"), (2, "unused-ignore")]);
+    let Some(Parsed::Ignore(directive)) =
+        suppress::parse_line(map.line("requirements.txt", 3).unwrap(), false)
+    else {
+        panic!()
+    };
+    assert_eq!(directive.reason.as_deref(), Some("r"));
+}
