@@ -431,8 +431,3 @@ impl fmt::Display for Config {
         f.write_str(&dump(self))
     }
 }
-
-/// The effective configuration as TOML, for `--dump-config`.
-pub fn dump(config: &Config) -> String {
-    format!("{config:#?}\n")
-}
