@@ -1,7 +1,11 @@
 //! Rendering findings: `text`, `json`, `sarif` and `github`, shared by every binary.
 //!
-//! STUB: interface fixed, body to be written (helper "output").
+//! Every renderer writes to the writer it is handed and never to stdout itself. Text that came
+//! from a scanned repository (messages, subjects, paths, source lines, suggestions) is untrusted:
+//! the `text` and `github` formats escape it (see [`sanitize_terminal`]); `json` and `sarif` leave
+//! it to JSON string escaping, and their consumers must treat it as untrusted too.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
@@ -9,6 +13,12 @@ use serde::{Deserialize, Serialize};
 use crate::finding::Finding;
 use crate::rules::Rule;
 use crate::source::SourceMap;
+
+mod escape;
+mod github;
+mod json;
+mod sarif;
+mod text;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -29,6 +39,9 @@ pub struct Report<'a> {
     pub sources: &'a SourceMap,
 }
 
+/// The version of the `json` format this build writes and reads.
+pub const JSON_VERSION: u32 = 1;
+
 /// The `json` format, version 1: the pipeline format `mlsupply-comment` reads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JsonReport {
@@ -37,13 +50,44 @@ pub struct JsonReport {
     pub findings: Vec<Finding>,
 }
 
+/// Why a `json` report could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadJsonError {
+    #[error("not a JSON document: {0}")]
+    Syntax(#[source] serde_json::Error),
+    #[error("not an mlsupply JSON report: it has no \"version\" field")]
+    MissingVersion,
+    #[error(
+        "unsupported mlsupply JSON report version {found}: this build reads version {JSON_VERSION}"
+    )]
+    UnsupportedVersion {
+        /// The `version` value as found, in JSON notation.
+        found: String,
+    },
+    #[error("malformed mlsupply JSON report (version {JSON_VERSION}): {0}")]
+    Shape(#[source] serde_json::Error),
+}
+
+/// Writes `report` in `format`. `color` only affects `text`: ANSI styles are written when it
+/// is true and never otherwise.
 pub fn render(format: Format, report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
-    let _ = (format, color);
-    let json = JsonReport {
-        version: 1,
-        tool: report.tool.to_string(),
-        findings: report.findings.to_vec(),
-    };
-    serde_json::to_writer_pretty(&mut *out, &json)?;
-    writeln!(out)
+    match format {
+        Format::Text => text::render(report, out, color),
+        Format::Json => json::render(report, out),
+        Format::Sarif => sarif::render(report, out),
+        Format::Github => github::render(report, out),
+    }
+}
+
+/// Reads a report written by the `json` format. Accepts version 1 only and says so otherwise.
+pub fn read_json(text: &str) -> Result<JsonReport, ReadJsonError> {
+    json::read(text)
+}
+
+/// `text` made safe for a terminal or a CI log: control characters (ESC, CR, BEL, C1 controls,
+/// ...), Unicode line separators and bidi overrides are shown as visible escapes such as
+/// `\u{1b}` and `\n`. Binaries use it for repository text they print outside a renderer,
+/// such as a path in an error message.
+pub fn sanitize_terminal(text: &str) -> Cow<'_, str> {
+    escape::sanitize(text)
 }

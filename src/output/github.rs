@@ -1,0 +1,123 @@
+//! The `github` format: one GitHub Actions workflow command per finding, which the runner turns
+//! into an annotation on the file and line:
+//!
+//! ```text
+//! ::warning file=requirements.txt,line=3,col=1,endLine=3,endColumn=9,title=mlsupply-typo%3A typosquat::message
+//! ```
+//!
+//! Escaping follows `actions/toolkit`'s `command.ts` (`escapeData`, `escapeProperty`): after it,
+//! no data can end the line, so a crafted message or path cannot start a command of its own
+//! (`::stop-commands::`, `::add-mask::`, ...), and no property value can close the property list.
+//! Other control characters are shown as visible escapes, as in the `text` format, since the
+//! Actions log viewer interprets ANSI sequences.
+
+use std::io::{self, Write};
+
+use super::{Report, escape};
+use crate::finding::{Finding, Severity};
+
+pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    for finding in report.findings {
+        writeln!(out, "{}", command(report.tool, finding))?;
+    }
+    Ok(())
+}
+
+fn command(tool: &str, finding: &Finding) -> String {
+    let level = match finding.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "notice",
+    };
+    let properties = properties(tool, finding)
+        .into_iter()
+        .map(|(key, value)| format!("{key}={}", escape_property(&value)))
+        .collect::<Vec<_>>()
+        .join(",");
+    format!("::{level} {properties}::{}", escape_data(&message(finding)))
+}
+
+/// The annotation's properties. Columns are only given for a span on one line: GitHub ignores
+/// them otherwise. Positions of 0 (unknown) are left out rather than sent as invalid values.
+fn properties(tool: &str, finding: &Finding) -> Vec<(&'static str, String)> {
+    let mut properties = vec![("file", finding.path.clone())];
+    if finding.line > 0 {
+        let end_line = finding.end_line.max(finding.line);
+        properties.push(("line", finding.line.to_string()));
+        if finding.column > 0 && end_line == finding.line {
+            let end_column = finding.end_column.max(finding.column);
+            properties.push(("col", finding.column.to_string()));
+            properties.push(("endLine", end_line.to_string()));
+            properties.push(("endColumn", end_column.to_string()));
+        } else {
+            properties.push(("endLine", end_line.to_string()));
+        }
+    }
+    properties.push(("title", format!("{tool}: {}", finding.rule)));
+    properties
+}
+
+fn message(finding: &Finding) -> String {
+    match &finding.suggestion {
+        Some(suggestion) => format!("{}\nhelp: {suggestion}", finding.message),
+        None => finding.message.clone(),
+    }
+}
+
+/// `escapeData` of actions/toolkit, plus visible escapes for other control characters.
+fn escape_data(text: &str) -> String {
+    escape_with(text, |c| match c {
+        '%' => Some("%25"),
+        '\r' => Some("%0D"),
+        '\n' => Some("%0A"),
+        _ => None,
+    })
+}
+
+/// `escapeProperty` of actions/toolkit, plus visible escapes for other control characters.
+fn escape_property(text: &str) -> String {
+    escape_with(text, |c| match c {
+        '%' => Some("%25"),
+        '\r' => Some("%0D"),
+        '\n' => Some("%0A"),
+        ':' => Some("%3A"),
+        ',' => Some("%2C"),
+        _ => None,
+    })
+}
+
+fn escape_with(text: &str, percent: impl Fn(char) -> Option<&'static str>) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if let Some(encoded) = percent(c) {
+            out.push_str(encoded);
+        } else if escape::is_unsafe(c) {
+            escape::escape_char(c, &mut out);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_escaping_matches_the_toolkit() {
+        assert_eq!(escape_data("100% a\r\nb: c, d"), "100%25 a%0D%0Ab: c, d");
+        assert_eq!(escape_data("%0A"), "%250A");
+    }
+
+    #[test]
+    fn property_escaping_matches_the_toolkit() {
+        assert_eq!(escape_property("a:b,c%d\ne"), "a%3Ab%2Cc%25d%0Ae");
+    }
+
+    #[test]
+    fn other_controls_become_visible() {
+        assert_eq!(escape_data("\u{1b}[2J\u{202e}"), "\\u{1b}[2J\\u{202e}");
+        assert_eq!(escape_property("\t"), "\\t");
+    }
+}
