@@ -422,8 +422,14 @@ fn read_json_rejects_documents_that_are_not_reports() {
 
     assert!(matches!(
         output::read_json("[1, 2]").unwrap_err(),
-        ReadJsonError::Syntax(_)
+        ReadJsonError::NotAnObject
     ));
+
+    // The SARIF output is the likeliest wrong file to be handed.
+    let sarif = render(Format::Sarif, &findings(), &typo_rules(), false);
+    let err = output::read_json(&sarif).unwrap_err();
+    assert!(matches!(err, ReadJsonError::Sarif), "{err}");
+    assert!(err.to_string().contains("--format json"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -732,14 +738,14 @@ fn schema_validation_catches_broken_sarif() {
 // github
 
 #[test]
-fn github_lines_are_exact() {
+fn github_lines_are_exact_with_errors_first() {
     let text = render(Format::Github, &findings(), &typo_rules(), false);
     assert_eq!(
         text.lines().collect::<Vec<_>>(),
         [
-            "::warning file=requirements.txt,line=2,col=1,endLine=2,endColumn=9,title=mlsupply-typo%3A typosquat::`reqeusts` is one letter swap away from the popular package `requests`%0Ahelp: requests",
             "::error file=requirements.txt,line=3,col=2,endLine=3,endColumn=7,title=mlsupply-typo%3A unknown-package::`torhc` does not exist on PyPI%0Ahelp: torch",
             "::error file=pyproject.toml,line=3,endLine=6,title=mlsupply-typo%3A parse-error::unclosed array",
+            "::warning file=requirements.txt,line=2,col=1,endLine=2,endColumn=9,title=mlsupply-typo%3A typosquat::`reqeusts` is one letter swap away from the popular package `requests`%0Ahelp: requests",
             "::notice file=models/weights.bin,title=mlsupply-typo%3A file-skipped::binary file skipped",
         ]
     );
@@ -770,4 +776,62 @@ fn github_hostile_text_cannot_start_or_bend_a_command() {
             "{key}"
         );
     }
+}
+
+fn many(severity: Severity, n: usize) -> Vec<Finding> {
+    (1..=n as u32)
+        .map(|line| {
+            Finding::new(
+                &rules::TYPOSQUAT,
+                "r.txt",
+                span(line, 1, line, 2),
+                "x",
+                format!("{severity} {line}"),
+            )
+            .with_severity(severity)
+        })
+        .collect()
+}
+
+fn level_counts(text: &str) -> [usize; 3] {
+    ["::error ", "::warning ", "::notice "]
+        .map(|p| text.lines().filter(|l| l.starts_with(p)).count())
+}
+
+#[test]
+fn github_caps_annotations_per_level_and_counts_the_rest() {
+    let mut findings = many(Severity::Note, 12);
+    findings.extend(many(Severity::Warning, 25));
+    findings.extend(many(Severity::Error, 3));
+    let text = render(Format::Github, &findings, &typo_rules(), false);
+    assert_eq!(level_counts(&text), [3, 10, 10]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].ends_with("::error 1") && lines[3].ends_with("::warning 1"));
+    assert!(lines[12].ends_with("::warning 10") && lines[21].ends_with("::note 9"));
+    assert_eq!(
+        lines[22],
+        "::notice title=mlsupply-typo%3A more findings::18 more findings not shown as annotations \
+         (15 warnings, 3 notes): GitHub shows at most 10 per level in a step. Run mlsupply-typo \
+         with --format text, json or sarif to see every finding."
+    );
+    assert_eq!(output::GITHUB_ANNOTATIONS_PER_LEVEL, 10);
+}
+
+#[test]
+fn github_shows_everything_that_fits() {
+    let mut findings = many(Severity::Note, 10);
+    findings.extend(many(Severity::Error, 10));
+    let text = render(Format::Github, &findings, &typo_rules(), false);
+    assert_eq!(level_counts(&text), [10, 0, 10]);
+    assert!(!text.contains("more findings"));
+
+    // One note too many: nine notes and the notice that counts the other two.
+    let text = render(
+        Format::Github,
+        &many(Severity::Note, 11),
+        &typo_rules(),
+        false,
+    );
+    assert_eq!(level_counts(&text), [0, 0, 10]);
+    assert!(text.ends_with("::2 more findings not shown as annotations (2 notes): GitHub shows at most 10 per level in a step. Run mlsupply-typo with --format text, json or sarif to see every finding.\n"), "{text}");
 }

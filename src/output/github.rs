@@ -9,18 +9,97 @@
 //! no data can end the line, so a crafted message or path cannot start a command of its own
 //! (`::stop-commands::`, `::add-mask::`, ...), and no property value can close the property list.
 //! Other control characters are shown as visible escapes, as in the `text` format, since the
-//! Actions log viewer interprets ANSI sequences.
+//! Actions log viewer interprets ANSI sequences. Every line written is such a command, so no
+//! plain line is left for the runner's older `##[command]` syntax to be looked for in.
+//!
+//! GitHub keeps only [`ANNOTATIONS_PER_LEVEL`] annotations of each level per step and drops the
+//! rest silently. So errors come first, then warnings, then notices, each level capped, and when
+//! anything is left out a last notice says how much and where to see it.
 
 use std::io::{self, Write};
 
 use super::{Report, escape};
 use crate::finding::{Finding, Severity};
 
+/// How many annotations of one level GitHub shows for a step.
+pub const ANNOTATIONS_PER_LEVEL: usize = 10;
+
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    for finding in report.findings {
+    let budget = Budget::plan(report.findings);
+    for finding in &budget.shown {
         writeln!(out, "{}", command(report.tool, finding))?;
     }
+    if let Some(notice) = budget.left_out_notice(report.tool) {
+        writeln!(out, "{notice}")?;
+    }
     Ok(())
+}
+
+/// Which findings become annotations, and how many of each severity are left out.
+struct Budget<'a> {
+    shown: Vec<&'a Finding>,
+    left_out: [(Severity, usize); 3],
+}
+
+impl<'a> Budget<'a> {
+    fn plan(findings: &'a [Finding]) -> Budget<'a> {
+        let of = |severity| findings.iter().filter(move |f| f.severity == severity);
+        let count = |severity| of(severity).count();
+        let over = |severity| count(severity).saturating_sub(ANNOTATIONS_PER_LEVEL);
+        // The closing notice takes one of the notice slots when anything is left out.
+        let overflow = over(Severity::Error) + over(Severity::Warning) + over(Severity::Note) > 0;
+        let note_cap = ANNOTATIONS_PER_LEVEL - usize::from(overflow);
+
+        let mut shown = Vec::new();
+        let mut left_out = [
+            (Severity::Error, 0),
+            (Severity::Warning, 0),
+            (Severity::Note, 0),
+        ];
+        for (severity, dropped) in &mut left_out {
+            let cap = match severity {
+                Severity::Note => note_cap,
+                _ => ANNOTATIONS_PER_LEVEL,
+            };
+            shown.extend(of(*severity).take(cap));
+            *dropped = count(*severity).saturating_sub(cap);
+        }
+        Budget { shown, left_out }
+    }
+
+    fn left_out_notice(&self, tool: &str) -> Option<String> {
+        let total: usize = self.left_out.iter().map(|(_, n)| n).sum();
+        if total == 0 {
+            return None;
+        }
+        let breakdown = self
+            .left_out
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(severity, n)| plural(*n, severity.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let noun = if total == 1 { "finding" } else { "findings" };
+        let message = format!(
+            "{total} more {noun} not shown as annotations ({breakdown}): GitHub shows at most \
+             {ANNOTATIONS_PER_LEVEL} per level in a step. Run {tool} with --format text, json \
+             or sarif to see every finding."
+        );
+        let title = format!("{tool}: more findings");
+        Some(format!(
+            "::notice title={}::{}",
+            escape_property(&title),
+            escape_data(&message)
+        ))
+    }
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn command(tool: &str, finding: &Finding) -> String {

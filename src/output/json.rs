@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use serde::Deserialize;
+use serde_json::Value;
 
 use super::{JSON_VERSION, JsonReport, ReadJsonError, Report};
 
@@ -16,18 +16,20 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
-/// Only the version, read first: a report of another version may have a shape this build
-/// cannot parse, and "unsupported version" is the error worth showing then.
-#[derive(Deserialize)]
-struct VersionProbe {
-    version: Option<serde_json::Value>,
-}
-
+/// Checks what kind of document `text` is before reading it as a report: a report of another
+/// version may have a shape this build cannot parse, and "unsupported version" is the error
+/// worth showing then. The second parse keeps line and column in shape errors.
 pub(super) fn read(text: &str) -> Result<JsonReport, ReadJsonError> {
-    let probe: VersionProbe = serde_json::from_str(text).map_err(ReadJsonError::Syntax)?;
-    match probe.version {
-        None | Some(serde_json::Value::Null) => return Err(ReadJsonError::MissingVersion),
-        Some(serde_json::Value::Number(n)) if n.as_u64() == Some(u64::from(JSON_VERSION)) => {}
+    let document: Value = serde_json::from_str(text).map_err(ReadJsonError::Syntax)?;
+    let Value::Object(fields) = document else {
+        return Err(ReadJsonError::NotAnObject);
+    };
+    if fields.contains_key("runs") {
+        return Err(ReadJsonError::Sarif);
+    }
+    match fields.get("version") {
+        None | Some(Value::Null) => return Err(ReadJsonError::MissingVersion),
+        Some(Value::Number(n)) if n.as_u64() == Some(u64::from(JSON_VERSION)) => {}
         Some(other) => {
             return Err(ReadJsonError::UnsupportedVersion {
                 found: other.to_string(),

@@ -20,6 +20,8 @@ mod json;
 mod sarif;
 mod text;
 
+pub use github::ANNOTATIONS_PER_LEVEL as GITHUB_ANNOTATIONS_PER_LEVEL;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Text,
@@ -53,10 +55,16 @@ pub struct JsonReport {
 /// Why a `json` report could not be read back.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadJsonError {
-    #[error("not a JSON document: {0}")]
+    #[error("not valid JSON: {0}")]
     Syntax(#[source] serde_json::Error),
+    #[error("not an mlsupply JSON report: the document is not a JSON object")]
+    NotAnObject,
     #[error("not an mlsupply JSON report: it has no \"version\" field")]
     MissingVersion,
+    #[error(
+        "this is a SARIF log, not an mlsupply JSON report: write the report with --format json"
+    )]
+    Sarif,
     #[error(
         "unsupported mlsupply JSON report version {found}: this build reads version {JSON_VERSION}"
     )]
