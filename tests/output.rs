@@ -345,6 +345,16 @@ fn json_is_exact() {
 }
 
 #[test]
+fn formats_are_named_as_on_the_command_line() {
+    use clap::ValueEnum;
+    for format in Format::value_variants() {
+        let name = format.to_possible_value().unwrap().get_name().to_string();
+        assert_eq!(format.to_string(), name);
+    }
+    assert_eq!(Format::default(), Format::Text);
+}
+
+#[test]
 fn json_without_findings() {
     assert_eq!(
         render(Format::Json, &[], &typo_rules(), false),
@@ -441,12 +451,32 @@ fn sarif(findings: &[Finding], rules: &[&'static Rule]) -> Value {
     serde_json::from_str(&text).expect("SARIF output is JSON")
 }
 
-/// The official OASIS SARIF 2.1.0 schema (errata 01), a JSON Schema draft-04 document.
+/// `tests/data/sarif-schema-2.1.0.json` is the official OASIS SARIF 2.1.0 schema (errata 01,
+/// `Schemata/sarif-schema-2.1.0.json` of oasis-tcs/sarif-spec), unmodified: a JSON Schema
+/// draft-04 document. Its digest is pinned so that an edit to it cannot go unnoticed.
+const SARIF_SCHEMA: &str = include_str!("data/sarif-schema-2.1.0.json");
+const SARIF_SCHEMA_SHA256: &str =
+    "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e";
+
+#[test]
+fn sarif_schema_is_the_unmodified_official_copy() {
+    use sha2::{Digest, Sha256};
+    let digest: String = Sha256::digest(SARIF_SCHEMA.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(digest, SARIF_SCHEMA_SHA256);
+    let schema: Value = serde_json::from_str(SARIF_SCHEMA).unwrap();
+    assert_eq!(
+        schema["id"],
+        "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+    );
+}
+
 fn sarif_validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        let schema: Value = serde_json::from_str(include_str!("data/sarif-schema-2.1.0.json"))
-            .expect("the schema is JSON");
+        let schema: Value = serde_json::from_str(SARIF_SCHEMA).expect("the schema is JSON");
         jsonschema::options()
             .should_validate_formats(true)
             .build(&schema)

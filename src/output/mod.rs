@@ -6,6 +6,7 @@
 //! it to JSON string escaping, and their consumers must treat it as untrusted too.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
@@ -22,12 +23,31 @@ mod text;
 
 pub use github::ANNOTATIONS_PER_LEVEL as GITHUB_ANNOTATIONS_PER_LEVEL;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    #[default]
     Text,
     Json,
     Sarif,
     Github,
+}
+
+impl Format {
+    /// The name `--format` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What a binary hands to a renderer.
