@@ -95,14 +95,16 @@ fn render(format: Format, findings: &[Finding], rules: &[&'static Rule], color: 
 }
 
 /// A finding whose every field a hostile repository controls: terminal escapes (CSI, OSC 8
-/// hyperlinks, C1 CSI), CR and LF, BEL, bidi overrides, `%`, `::` and workflow-command text.
+/// hyperlinks, C1 CSI), CR and LF, BEL, bidi overrides, `%`, `::`, and workflow commands in
+/// both the `::command::` and the legacy `##[command]` forms.
 fn hostile() -> Finding {
     Finding::new(
         &rules::TYPOSQUAT,
-        "evil\u{1b}]8;;http://x\u{7}dir/a:b,c%0A.txt",
+        "##[stop-commands]tok/evil\u{1b}]8;;http://x\u{7}dir/a:b,c%0A.txt",
         span(1, 1, 1, 5),
-        "\u{202e}txt.exe",
-        "bad\u{1b}[2J\r::add-mask::secret\n::stop-commands::tok 100%\u{9b}1m \u{2066}x\u{2069}",
+        "\u{202e}txt.exe ##[error]x",
+        "bad\u{1b}[2J\r::add-mask::secret\n::stop-commands::tok 100%\u{9b}1m \u{2066}x\u{2069} \
+         ##[set-output name=verdict;]clean",
     )
     .with_suggestion("line1\n::error::forged\r\n%0A")
 }
@@ -113,7 +115,7 @@ fn hostile_sources() -> SourceMap {
     map.insert(SourceFile::new(
         path.clone(),
         path,
-        "req\u{1b}[31m\u{202e}==1\n".to_string(),
+        "req\u{1b}[31m\u{202e}==1 # ##[add-mask]req\n".to_string(),
     ));
     map
 }
@@ -137,6 +139,49 @@ fn raw_dangerous(text: &str) -> Vec<char> {
     text.chars()
         .filter(|&c| c != '\n' && output::sanitize_terminal(&c.to_string()) != c.to_string())
         .collect()
+}
+
+/// The workflow commands the GitHub Actions runner would find in `log`, by the rules of
+/// actions/runner's `ActionCommand.TryParseV2` (a line starting with `::`, after leading
+/// whitespace, naming a command up to the next `::`) and, failing that, `TryParse` (the legacy
+/// `##[command ...]` anywhere in the line). The runner splits lines on CR as well as LF.
+fn runner_commands(log: &str) -> Vec<String> {
+    let mut commands = Vec::new();
+    for line in log.split(['\n', '\r']) {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix("::") {
+            if let Some(end) = rest.find("::") {
+                let info = &rest[..end];
+                commands.push(info.split(' ').next().unwrap().to_string());
+                continue;
+            }
+        }
+        if let Some(start) = line.find("##[") {
+            if let Some(len) = line[start..].find(']') {
+                let info = &line[start + 3..start + len];
+                commands.push(info.split(' ').next().unwrap().to_string());
+            }
+        }
+    }
+    commands
+}
+
+#[test]
+fn hostile_text_starts_no_workflow_command_in_any_format() {
+    assert_eq!(
+        runner_commands("  ::add-mask::x\nok ##[set-output name=a;]b\r::notice::n"),
+        ["add-mask", "set-output", "notice"]
+    );
+    for color in [false, true] {
+        let text = render_hostile(Format::Text, color);
+        assert_eq!(runner_commands(&text), Vec::<String>::new(), "{text}");
+    }
+    for format in [Format::Json, Format::Sarif] {
+        let text = render_hostile(format, false);
+        assert_eq!(runner_commands(&text), Vec::<String>::new(), "{text}");
+    }
+    let text = render_hostile(Format::Github, false);
+    assert_eq!(runner_commands(&text), ["warning"], "{text}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -240,9 +285,9 @@ fn text_escapes_hostile_repository_text() {
     assert_eq!(raw_dangerous(&plain), Vec::<char>::new(), "{plain:?}");
     // Each piece is still there, made visible.
     for shown in [
-        "bad\\u{1b}[2J\\r::add-mask::secret\\n::stop-commands::tok 100%\\u{9b}1m \\u{2066}x\\u{2069}",
-        " --> evil\\u{1b}]8;;http://x\\u{7}dir/a:b,c%0A.txt:1:1",
-        "1 | req\\u{1b}[31m\\u{202e}==1",
+        "bad\\u{1b}[2J\\r::add-mask::secret\\n::stop-commands::tok 100%\\u{9b}1m \\u{2066}x\\u{2069} ##\\u{5b}set-output name=verdict;]clean",
+        " --> ##\\u{5b}stop-commands]tok/evil\\u{1b}]8;;http://x\\u{7}dir/a:b,c%0A.txt:1:1",
+        "1 | req\\u{1b}[31m\\u{202e}==1 # ##\\u{5b}add-mask]req",
         "= help: line1\\n::error::forged\\r\\n%0A",
     ] {
         assert!(plain.contains(shown), "missing {shown:?} in\n{plain}");
@@ -717,7 +762,7 @@ fn sarif_with_unicode_and_hostile_text_validates() {
     );
     assert_eq!(
         results[1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-        "evil%1B%5D8;;http%3A//x%07dir/a%3Ab,c%250A.txt"
+        "%23%23%5Bstop-commands%5Dtok/evil%1B%5D8;;http%3A//x%07dir/a%3Ab,c%250A.txt"
     );
     // Without a fingerprint, the keys are left for upload-sarif to compute.
     assert!(results[1].get("partialFingerprints").is_none());
@@ -788,9 +833,9 @@ fn github_hostile_text_cannot_start_or_bend_a_command() {
     let text = render_hostile(Format::Github, false);
     assert_eq!(
         text,
-        "::warning file=evil\\u{1b}]8;;http%3A//x\\u{7}dir/a%3Ab%2Cc%250A.txt,line=1,col=1,endLine=1,endColumn=5,\
+        "::warning file=##\\u{5b}stop-commands]tok/evil\\u{1b}]8;;http%3A//x\\u{7}dir/a%3Ab%2Cc%250A.txt,line=1,col=1,endLine=1,endColumn=5,\
          title=mlsupply-typo%3A typosquat::bad\\u{1b}[2J%0D::add-mask::secret%0A::stop-commands::tok 100%25\\u{9b}1m \
-         \\u{2066}x\\u{2069}%0Ahelp: line1%0A::error::forged%0D%0A%250A\n"
+         \\u{2066}x\\u{2069} ##\\u{5b}set-output name=verdict;]clean%0Ahelp: line1%0A::error::forged%0D%0A%250A\n"
     );
     // One command on one line; the runner splits lines on CR as well as LF.
     assert_eq!(text.matches(['\n', '\r']).count(), 1);

@@ -4,6 +4,12 @@
 //! an ESC sequence can recolour, hide or rewrite earlier output, a CR can overwrite the line it
 //! is on, and a bidi override can make a line read differently from what it contains
 //! ("Trojan Source", CVE-2021-42574). Such characters are shown as visible escapes instead.
+//!
+//! In a GitHub Actions log every output line is also scanned for workflow commands. A line that
+//! starts with `::` is one (our lines never start with repository text), and so is any line
+//! holding the legacy `##[command]data` form anywhere in it: `##[stop-commands]x` in a file
+//! name would switch off every later annotation, `##[set-output name=n;]v` would set a step
+//! output. So the `[` of `##[` is escaped too.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -35,20 +41,43 @@ pub fn escape_char(c: char, out: &mut String) {
     }
 }
 
-/// `text` with every unsafe character replaced by its visible escape; borrowed when clean.
+/// The legacy workflow-command opener, which the Actions runner finds anywhere in a line.
+const LEGACY_COMMAND: &str = "##[";
+
+/// Appends `c` to `out`, which holds the line so far: an unsafe character as its escape, and
+/// a `[` that would complete `##[` as `\u{5b}`.
+pub fn push_safe(out: &mut String, c: char) {
+    if is_unsafe(c) {
+        escape_char(c, out);
+    } else if c == '[' && out.ends_with("##") {
+        out.push_str("\\u{5b}");
+    } else {
+        out.push(c);
+    }
+}
+
+/// `text` with every unsafe character replaced by its visible escape and every `##[` broken;
+/// borrowed when clean.
 pub fn sanitize(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
+    if !text.chars().any(is_unsafe) && !text.contains(LEGACY_COMMAND) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if is_unsafe(c) {
-            escape_char(c, &mut out);
-        } else {
-            out.push(c);
-        }
+        push_safe(&mut out, c);
     }
     Cow::Owned(out)
+}
+
+/// Serialised JSON with `##[` written as `##\u005b`: the same JSON value (`#` only occurs inside
+/// strings, where `\u005b` is `[`), but no legacy workflow command if the JSON is printed to an
+/// Actions log.
+pub fn json_without_legacy_commands(json: String) -> String {
+    if json.contains(LEGACY_COMMAND) {
+        json.replace(LEGACY_COMMAND, "##\\u005b")
+    } else {
+        json
+    }
 }
 
 #[cfg(test)]
@@ -70,6 +99,21 @@ mod tests {
         assert_eq!(sanitize("\u{9b}2J"), "\\u{9b}2J"); // C1 CSI
         assert_eq!(sanitize("x\u{202e}y\u{2066}z"), "x\\u{202e}y\\u{2066}z");
         assert_eq!(sanitize("\u{2028}"), "\\u{2028}");
+    }
+
+    #[test]
+    fn legacy_workflow_commands_are_broken() {
+        assert_eq!(
+            sanitize("a ##[stop-commands]x ###[y #[z"),
+            "a ##\\u{5b}stop-commands]x ###\\u{5b}y #[z"
+        );
+        let json = serde_json::to_string("##[set-output name=a;]b").unwrap();
+        let safe = json_without_legacy_commands(json);
+        assert_eq!(safe, "\"##\\u005bset-output name=a;]b\"");
+        assert_eq!(
+            serde_json::from_str::<String>(&safe).unwrap(),
+            "##[set-output name=a;]b"
+        );
     }
 
     #[test]

@@ -143,7 +143,7 @@ fn message(finding: &Finding) -> String {
     }
 }
 
-/// `escapeData` of actions/toolkit, plus visible escapes for other control characters.
+/// `escapeData` of actions/toolkit, plus visible escapes for other control characters and `##[`.
 fn escape_data(text: &str) -> String {
     escape_with(text, |c| match c {
         '%' => Some("%25"),
@@ -153,7 +153,8 @@ fn escape_data(text: &str) -> String {
     })
 }
 
-/// `escapeProperty` of actions/toolkit, plus visible escapes for other control characters.
+/// `escapeProperty` of actions/toolkit, plus visible escapes for other control characters and
+/// `##[`.
 fn escape_property(text: &str) -> String {
     escape_with(text, |c| match c {
         '%' => Some("%25"),
@@ -168,12 +169,9 @@ fn escape_property(text: &str) -> String {
 fn escape_with(text: &str, percent: impl Fn(char) -> Option<&'static str>) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if let Some(encoded) = percent(c) {
-            out.push_str(encoded);
-        } else if escape::is_unsafe(c) {
-            escape::escape_char(c, &mut out);
-        } else {
-            out.push(c);
+        match percent(c) {
+            Some(encoded) => out.push_str(encoded),
+            None => escape::push_safe(&mut out, c),
         }
     }
     out

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use super::{JSON_VERSION, JsonReport, ReadJsonError, Report};
+use super::{JSON_VERSION, JsonReport, ReadJsonError, Report, escape};
 
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let json = JsonReport {
@@ -12,8 +12,8 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         tool: report.tool.to_string(),
         findings: report.findings.to_vec(),
     };
-    serde_json::to_writer_pretty(&mut *out, &json)?;
-    writeln!(out)
+    let text = serde_json::to_string_pretty(&json).map_err(io::Error::other)?;
+    writeln!(out, "{}", escape::json_without_legacy_commands(text))
 }
 
 /// Checks what kind of document `text` is before reading it as a report: a report of another

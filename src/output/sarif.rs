@@ -13,7 +13,7 @@ use std::io::{self, Write};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::Serialize;
 
-use super::Report;
+use super::{Report, escape};
 use crate::finding::{Finding, Severity};
 use crate::rules::{self, Rule};
 
@@ -46,8 +46,8 @@ const URI_PATH: &AsciiSet = &CONTROLS
     .add(b'}');
 
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &log(report))?;
-    writeln!(out)
+    let text = serde_json::to_string_pretty(&log(report)).map_err(io::Error::other)?;
+    writeln!(out, "{}", escape::json_without_legacy_commands(text))
 }
 
 #[derive(Serialize)]

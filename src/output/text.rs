@@ -229,13 +229,14 @@ fn push_display(out: &mut String, c: char) -> usize {
     if c == '\t' {
         out.extend(std::iter::repeat_n(' ', TAB_WIDTH));
         TAB_WIDTH
-    } else if escape::is_unsafe(c) {
-        let before = out.len();
-        escape::escape_char(c, out);
-        out.len() - before // escapes are ASCII
     } else {
-        out.push(c);
-        c.width().unwrap_or(0)
+        let before = out.len();
+        escape::push_safe(out, c);
+        if out.len() - before == c.len_utf8() {
+            c.width().unwrap_or(0)
+        } else {
+            out.len() - before // an escape, which is ASCII
+        }
     }
 }
 
