@@ -141,26 +141,26 @@ fn raw_dangerous(text: &str) -> Vec<char> {
         .collect()
 }
 
-/// The workflow commands the GitHub Actions runner would find in `log`, by the rules of
+/// The workflow commands the GitHub Actions runner could find in `log`, by the rules of
 /// actions/runner's `ActionCommand.TryParseV2` (a line starting with `::`, after leading
-/// whitespace, naming a command up to the next `::`) and, failing that, `TryParse` (the legacy
+/// whitespace, naming a command up to the next `::`) and `TryParse` (the legacy
 /// `##[command ...]` anywhere in the line). The runner splits lines on CR as well as LF.
 fn runner_commands(log: &str) -> Vec<String> {
     let mut commands = Vec::new();
     for line in log.split(['\n', '\r']) {
-        let trimmed = line.trim_start();
-        if let Some(rest) = trimmed.strip_prefix("::") {
-            if let Some(end) = rest.find("::") {
-                let info = &rest[..end];
-                commands.push(info.split(' ').next().unwrap().to_string());
-                continue;
-            }
-        }
-        if let Some(start) = line.find("##[") {
-            if let Some(len) = line[start..].find(']') {
-                let info = &line[start + 3..start + len];
-                commands.push(info.split(' ').next().unwrap().to_string());
-            }
+        let v2 = line
+            .trim_start()
+            .strip_prefix("::")
+            .and_then(|rest| rest.find("::").map(|end| &rest[..end]));
+        let legacy = line.find("##[").and_then(|start| {
+            line[start..]
+                .find(']')
+                .map(|len| &line[start + 3..start + len])
+        });
+        // Both forms are looked for on every line: stricter than the runner, which tries the
+        // legacy form only when a line is not a command of the `::` form.
+        for info in [v2, legacy].into_iter().flatten() {
+            commands.push(info.split(' ').next().unwrap().to_string());
         }
     }
     commands
