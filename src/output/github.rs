@@ -18,7 +18,7 @@
 
 use std::io::{self, Write};
 
-use super::{Report, escape};
+use super::{Report, escape, plural};
 use crate::finding::{Finding, Severity};
 
 /// How many annotations of one level GitHub shows for a step.
@@ -91,14 +91,6 @@ impl<'a> Budget<'a> {
             escape_property(&title),
             escape_data(&message)
         ))
-    }
-}
-
-fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
     }
 }
 

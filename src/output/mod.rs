@@ -119,3 +119,12 @@ pub fn read_json(text: &str) -> Result<JsonReport, ReadJsonError> {
 pub fn sanitize_terminal(text: &str) -> Cow<'_, str> {
     escape::sanitize(text)
 }
+
+/// `1 error`, `2 errors`: the counts that summaries show.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

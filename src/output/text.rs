@@ -21,8 +21,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 use unicode_width::UnicodeWidthChar;
 
-use super::Report;
-use super::escape;
+use super::{Report, escape, plural};
 use crate::finding::{Finding, Severity};
 use crate::source::SourceMap;
 
@@ -260,14 +259,6 @@ fn summary(findings: &[Finding]) -> String {
     )
 }
 
-fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,6 +328,23 @@ mod tests {
 
     #[test]
     fn summary_counts_severities_and_files() {
+        use crate::finding::Span;
+        use crate::rules::TYPOSQUAT;
+        let at = |path: &str, severity| {
+            Finding::new(&TYPOSQUAT, path, Span::line_start(1), "s", "m").with_severity(severity)
+        };
         assert_eq!(summary(&[]), "no findings");
+        assert_eq!(
+            summary(&[at("a", Severity::Note)]),
+            "0 errors, 0 warnings, 1 note in 1 file"
+        );
+        assert_eq!(
+            summary(&[
+                at("a", Severity::Error),
+                at("b", Severity::Error),
+                at("a", Severity::Warning),
+            ]),
+            "2 errors, 1 warning, 0 notes in 2 files"
+        );
     }
 }
