@@ -1,7 +1,12 @@
 //! Rendering findings: `text`, `json`, `sarif` and `github`, shared by every binary.
 //!
-//! STUB: interface fixed, body to be written (helper "output").
+//! Every renderer writes to the writer it is handed and never to stdout itself. Text that came
+//! from a scanned repository (messages, subjects, paths, source lines, suggestions) is untrusted:
+//! the `text` and `github` formats escape it (see [`sanitize_terminal`]); `json` and `sarif` leave
+//! it to JSON string escaping, and their consumers must treat it as untrusted too.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
@@ -10,12 +15,39 @@ use crate::finding::Finding;
 use crate::rules::Rule;
 use crate::source::SourceMap;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+mod escape;
+mod github;
+mod json;
+mod sarif;
+mod text;
+
+pub use github::ANNOTATIONS_PER_LEVEL as GITHUB_ANNOTATIONS_PER_LEVEL;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    #[default]
     Text,
     Json,
     Sarif,
     Github,
+}
+
+impl Format {
+    /// The name `--format` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What a binary hands to a renderer.
@@ -29,6 +61,9 @@ pub struct Report<'a> {
     pub sources: &'a SourceMap,
 }
 
+/// The version of the `json` format this build writes and reads.
+pub const JSON_VERSION: u32 = 1;
+
 /// The `json` format, version 1: the pipeline format `mlsupply-comment` reads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JsonReport {
@@ -37,13 +72,59 @@ pub struct JsonReport {
     pub findings: Vec<Finding>,
 }
 
+/// Why a `json` report could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadJsonError {
+    #[error("not valid JSON: {0}")]
+    Syntax(#[source] serde_json::Error),
+    #[error("not an mlsupply JSON report: the document is not a JSON object")]
+    NotAnObject,
+    #[error("not an mlsupply JSON report: it has no \"version\" field")]
+    MissingVersion,
+    #[error(
+        "this is a SARIF log, not an mlsupply JSON report: write the report with --format json"
+    )]
+    Sarif,
+    #[error(
+        "unsupported mlsupply JSON report version {found}: this build reads version {JSON_VERSION}"
+    )]
+    UnsupportedVersion {
+        /// The `version` value as found, in JSON notation.
+        found: String,
+    },
+    #[error("malformed mlsupply JSON report (version {JSON_VERSION}): {0}")]
+    Shape(#[source] serde_json::Error),
+}
+
+/// Writes `report` in `format`. `color` only affects `text`: ANSI styles are written when it
+/// is true and never otherwise.
 pub fn render(format: Format, report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
-    let _ = (format, color);
-    let json = JsonReport {
-        version: 1,
-        tool: report.tool.to_string(),
-        findings: report.findings.to_vec(),
-    };
-    serde_json::to_writer_pretty(&mut *out, &json)?;
-    writeln!(out)
+    match format {
+        Format::Text => text::render(report, out, color),
+        Format::Json => json::render(report, out),
+        Format::Sarif => sarif::render(report, out),
+        Format::Github => github::render(report, out),
+    }
+}
+
+/// Reads a report written by the `json` format. Accepts version 1 only and says so otherwise.
+pub fn read_json(text: &str) -> Result<JsonReport, ReadJsonError> {
+    json::read(text)
+}
+
+/// `text` made safe for a terminal or a CI log: control characters (ESC, CR, BEL, C1 controls,
+/// ...), Unicode line separators and bidi overrides are shown as visible escapes such as
+/// `\u{1b}` and `\n`. Binaries use it for repository text they print outside a renderer,
+/// such as a path in an error message.
+pub fn sanitize_terminal(text: &str) -> Cow<'_, str> {
+    escape::sanitize(text)
+}
+
+/// `1 error`, `2 errors`: the counts that summaries show.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
