@@ -33,7 +33,16 @@ pub fn parse(file: &SourceFile, out: &mut Extracted) -> Option<Document<String>>
             }
             Err(err) => err,
         };
-        let range = err.span().unwrap_or(0..0);
+        let mut range = err.span().unwrap_or(0..0);
+        // An error at the end of a CRLF line points between `\r` and `\n`: report it where
+        // the same error in the LF file is, after the line's last character.
+        let bytes = text.as_bytes();
+        if range.start > 0
+            && bytes.get(range.start) == Some(&b'\n')
+            && bytes[range.start - 1] == b'\r'
+        {
+            range = range.start - 1..range.end.max(range.start) - 1;
+        }
         let (line, _) = file.position(range.start);
         first_error.get_or_insert_with(|| (range, err.message().trim().replace('\n', " ")));
         let Some(line_range) = file.line_range(line).filter(|_| !blanked.contains(&line)) else {
