@@ -501,3 +501,56 @@ fn setup_py_cyclic_names_terminate() {
     let out = deps::extract(&file, DepSource::SetupPy);
     assert_eq!(names(&out), expect(&[("x", 3, 11, 12)]));
 }
+
+#[test]
+fn setup_py_exponential_name_use_is_bounded() {
+    // Each name is bound ten times to twice the next one: 20^8 paths without a budget.
+    let mut text = String::from("from setuptools import setup\nN8 = ['leaf']\n");
+    for level in (0..8).rev() {
+        for _ in 0..10 {
+            text.push_str(&format!("N{level} = N{next} + N{next}\n", next = level + 1));
+        }
+    }
+    text.push_str("setup(install_requires=N0)\n");
+    let file = SourceFile::new("setup.py", "setup.py", text);
+    let started = std::time::Instant::now();
+    let out = deps::extract(&file, DepSource::SetupPy);
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+    assert!(out.findings.is_empty());
+}
+
+#[test]
+fn pyproject_wrong_types_are_reported_and_skipped() {
+    let text = "[project]\ndependencies = \"numpy\"\n\n[project.optional-dependencies]\n\
+                dev = [\"pytest\", { name = \"x\" }]\n\n[dependency-groups]\n\
+                lint = [{ include-group = \"dev\" }, \"ruff\"]\n";
+    let file = SourceFile::new("pyproject.toml", "pyproject.toml", text.to_string());
+    let out = deps::extract(&file, DepSource::Pyproject);
+    assert_eq!(
+        names(&out),
+        expect(&[("pytest", 5, 9, 15), ("ruff", 8, 37, 41)])
+    );
+    assert_eq!(
+        findings(&out),
+        [("parse-error", 2, 16, 23), ("parse-error", 5, 18, 32)]
+    );
+    assert!(out.findings[0].message.contains("expected an array"));
+    assert!(
+        out.findings[1]
+            .message
+            .contains("expected a requirement string")
+    );
+}
+
+#[test]
+fn dotted_and_non_ascii_keys_are_names() {
+    let text = "[packages]\nnumpy.version = \"*\"\n\"reqυests\" = \"*\"\n\"a b\" = \"*\"\n";
+    let file = SourceFile::new("Pipfile", "Pipfile", text.to_string());
+    let out = deps::extract(&file, DepSource::Pipfile);
+    assert_eq!(
+        names(&out),
+        expect(&[("numpy", 2, 1, 6), ("req\u{3c5}ests", 3, 2, 10)])
+    );
+    // A name with a space is not a package; a non-ASCII one is left to the typo check.
+    assert_eq!(findings(&out), [("parse-error", 4, 1, 6)]);
+}

@@ -10,6 +10,7 @@
 //! skipped without a finding: it cannot be known without running the file, and the
 //! requirements files such code reads are scanned on their own.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
 use tree_sitter::Node;
@@ -26,6 +27,9 @@ const LIST_KEYWORDS: &[&str] = &["install_requires", "setup_requires", "tests_re
 
 /// How many names deep a value may be followed (`A = B`, `B = [...]`); also stops cycles.
 const MAX_DEPTH: u32 = 8;
+
+/// How many value nodes one file may make us visit, all `setup()` calls together.
+const MAX_VISITS: u32 = 20_000;
 
 pub fn extract(file: &SourceFile) -> Extracted {
     let mut out = Extracted::default();
@@ -67,12 +71,15 @@ pub fn extract(file: &SourceFile) -> Extracted {
     out
 }
 
-/// A value found for a keyword: the string literals in it.
+/// Reads the literal values of `setup()` arguments in one parsed module.
 struct Reader<'m, 's> {
     module: &'m PyModule<'s>,
     aliases: HashMap<String, String>,
     /// Every statement that binds or extends a name, by name, in document order.
     bindings: HashMap<String, Vec<Binding<'m>>>,
+    /// Value nodes still allowed to be visited. Names bound many times and used many times
+    /// (`A = B + B`, `B = C + C`, ...) would otherwise cost exponential time.
+    budget: Cell<u32>,
 }
 
 #[derive(Clone, Copy)]
@@ -85,11 +92,29 @@ enum BindingKind {
     Entry,
 }
 
+/// Where a statement or call is: its bytes and its enclosing function (by node id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Site {
+    start: usize,
+    end: usize,
+    scope: Option<usize>,
+}
+
+impl Site {
+    fn of(node: Node<'_>) -> Site {
+        Site {
+            start: node.start_byte(),
+            end: node.end_byte(),
+            scope: enclosing_function(node).map(|f| f.id()),
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Binding<'t> {
     kind: BindingKind,
-    /// The whole statement (for its position and scope).
-    statement: Node<'t>,
+    /// Where the binding statement is.
+    site: Site,
     /// The subscript key for `Entry`.
     key: Option<Node<'t>>,
     value: Node<'t>,
@@ -112,6 +137,7 @@ impl<'m, 's> Reader<'m, 's> {
             module,
             aliases: module.import_aliases(),
             bindings,
+            budget: Cell::new(MAX_VISITS),
         }
     }
 
@@ -134,6 +160,7 @@ impl<'m, 's> Reader<'m, 's> {
     }
 
     fn read_setup_call(&self, call: Node<'m>, out: &mut Extracted, file: &SourceFile) {
+        let at = Site::of(call);
         for arg in self.module.arguments(call) {
             match arg.kind() {
                 "keyword_argument" => {
@@ -143,18 +170,18 @@ impl<'m, 's> Reader<'m, 's> {
                     ) else {
                         continue;
                     };
-                    self.read_keyword(self.module.text(name), value, call, out, file);
+                    self.read_keyword(self.module.text(name), value, at, out, file);
                 }
                 "dictionary_splat" => {
                     let Some(inner) = arg.named_child(0) else {
                         continue;
                     };
-                    for (key, value) in self.dict_entries(inner, call, 0) {
+                    for (key, value) in self.dict_entries(inner, at, 0) {
                         if let Some(key) = self.module.string_value(key) {
-                            self.read_keyword(&key.value, value, call, out, file);
+                            self.read_keyword(&key.value, value, at, out, file);
                         } else if key.kind() == "identifier" {
                             // `dict(install_requires=...)` keys are identifiers.
-                            self.read_keyword(self.module.text(key), value, call, out, file);
+                            self.read_keyword(self.module.text(key), value, at, out, file);
                         }
                     }
                 }
@@ -167,21 +194,21 @@ impl<'m, 's> Reader<'m, 's> {
         &self,
         keyword: &str,
         value: Node<'m>,
-        call: Node<'m>,
+        at: Site,
         out: &mut Extracted,
         file: &SourceFile,
     ) {
         if LIST_KEYWORDS.contains(&keyword) {
             let place = format!("setup() {keyword}");
-            self.read_strings(value, call, &place, out, file);
+            self.read_strings(value, at, &place, out, file);
         } else if keyword == "extras_require" {
-            for (key, value) in self.dict_entries(value, call, 0) {
+            for (key, value) in self.dict_entries(value, at, 0) {
                 let extra = self
                     .module
                     .string_value(key)
                     .map_or_else(|| self.module.text(key).to_string(), |s| s.value);
                 let place = format!("setup() extras_require[{}]", shorten(&extra, 40));
-                self.read_strings(value, call, &place, out, file);
+                self.read_strings(value, at, &place, out, file);
             }
         }
     }
@@ -189,12 +216,16 @@ impl<'m, 's> Reader<'m, 's> {
     fn read_strings(
         &self,
         value: Node<'m>,
-        call: Node<'m>,
+        at: Site,
         place: &str,
         out: &mut Extracted,
         file: &SourceFile,
     ) {
-        for string in self.strings(value, call, 0) {
+        let mut strings = self.strings(value, at, 0);
+        // A literal reached along several paths (`A = B + B`) is one declaration.
+        strings.sort_by_key(|node| node.start_byte());
+        strings.dedup();
+        for string in strings {
             if let Some(text) = self.module.string_value(string) {
                 push_requirement_lines(out, file, &text, place);
             }
@@ -202,8 +233,8 @@ impl<'m, 's> Reader<'m, 's> {
     }
 
     /// The string literals a requirements value is made of, as far as it is literal.
-    fn strings(&self, node: Node<'m>, at: Node<'m>, depth: u32) -> Vec<Node<'m>> {
-        if depth > MAX_DEPTH {
+    fn strings(&self, node: Node<'m>, at: Site, depth: u32) -> Vec<Node<'m>> {
+        if depth > MAX_DEPTH || !self.spend() {
             return Vec::new();
         }
         match node.kind() {
@@ -229,7 +260,7 @@ impl<'m, 's> Reader<'m, 's> {
                     .into_iter()
                     .flat_map(|binding| match binding.kind {
                         BindingKind::Items | BindingKind::Item => {
-                            self.strings(binding.value, binding.statement, depth + 1)
+                            self.strings(binding.value, binding.site, depth + 1)
                         }
                         BindingKind::Entry => Vec::new(),
                     })
@@ -241,8 +272,8 @@ impl<'m, 's> Reader<'m, 's> {
 
     /// The (key, value) entries of a dict value: `{...}` literal, `dict(k=v, ...)`, `**`
     /// merges, and a name bound to such (with `NAME["k"] = v` entries added).
-    fn dict_entries(&self, node: Node<'m>, at: Node<'m>, depth: u32) -> Vec<(Node<'m>, Node<'m>)> {
-        if depth > MAX_DEPTH {
+    fn dict_entries(&self, node: Node<'m>, at: Site, depth: u32) -> Vec<(Node<'m>, Node<'m>)> {
+        if depth > MAX_DEPTH || !self.spend() {
             return Vec::new();
         }
         match node.kind() {
@@ -299,7 +330,7 @@ impl<'m, 's> Reader<'m, 's> {
                     .flat_map(|binding| match (binding.kind, binding.key) {
                         (BindingKind::Entry, Some(key)) => vec![(key, binding.value)],
                         (BindingKind::Items, _) => {
-                            self.dict_entries(binding.value, binding.statement, depth + 1)
+                            self.dict_entries(binding.value, binding.site, depth + 1)
                         }
                         _ => Vec::new(),
                     })
@@ -313,22 +344,27 @@ impl<'m, 's> Reader<'m, 's> {
     /// function (or at module level), and every module-level one when `at` is inside a
     /// function (which runs after the module body). All of them count, not only the last:
     /// branches (`if sys.platform == ...`) may each bind a list, and any may be installed.
-    fn visible_bindings(&self, name: &str, at: Node<'m>) -> Vec<Binding<'m>> {
+    fn visible_bindings(&self, name: &str, at: Site) -> Vec<Binding<'m>> {
         let Some(all) = self.bindings.get(name) else {
             return Vec::new();
         };
-        let scope = enclosing_function(at);
         all.iter()
             .filter(|b| {
-                let b_scope = enclosing_function(b.statement);
-                if b_scope == scope {
-                    b.statement.end_byte() <= at.start_byte()
+                if b.site.scope == at.scope {
+                    b.site.end <= at.start
                 } else {
-                    b_scope.is_none() && scope.is_some()
+                    b.site.scope.is_none() && at.scope.is_some()
                 }
             })
             .copied()
             .collect()
+    }
+
+    /// Takes one visit from the budget; `false` once it is spent.
+    fn spend(&self) -> bool {
+        let left = self.budget.get();
+        self.budget.set(left.saturating_sub(1));
+        left > 0
     }
 
     fn operator(&self, node: Node<'_>) -> Option<&'s str> {
@@ -347,13 +383,13 @@ fn assignment<'t>(module: &PyModule<'_>, node: Node<'t>) -> Option<(String, Bind
             return None;
         }
     }
-    let statement = node;
+    let site = Site::of(node);
     match left.kind() {
         "identifier" => Some((
             module.text(left).to_string(),
             Binding {
                 kind: BindingKind::Items,
-                statement,
+                site,
                 key: None,
                 value,
             },
@@ -366,7 +402,7 @@ fn assignment<'t>(module: &PyModule<'_>, node: Node<'t>) -> Option<(String, Bind
                     module.text(target).to_string(),
                     Binding {
                         kind: BindingKind::Entry,
-                        statement,
+                        site,
                         key: Some(key),
                         value,
                     },
@@ -399,7 +435,7 @@ fn method_binding<'t>(module: &PyModule<'_>, call: Node<'t>) -> Option<(String, 
             module.text(object).to_string(),
             Binding {
                 kind,
-                statement: call,
+                site: Site::of(call),
                 key: None,
                 value: *value,
             },
