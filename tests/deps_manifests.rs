@@ -313,20 +313,22 @@ fn setup_cfg_options_extras_and_file_includes() {
     assert_eq!(
         names(&out),
         expect(&[
-            ("importlib-metadata", 13, 5, 23),
-            ("numpy", 14, 5, 10),
-            ("Pillow", 16, 5, 11),
-            ("scikit-image", 18, 5, 17),
+            // `[metadata] requires-dist`, for old `wheel` releases.
+            ("typing_extensions", 8, 5, 22),
+            ("importlib-metadata", 15, 5, 23),
+            ("numpy", 16, 5, 10),
+            ("Pillow", 18, 5, 11),
+            ("scikit-image", 20, 5, 17),
             // A one-line value is split at `;`, as setuptools does.
-            ("setuptools_scm", 19, 18, 32),
-            ("wheel", 19, 34, 39),
+            ("setuptools_scm", 21, 18, 32),
+            ("wheel", 21, 34, 39),
             // `tests-require:`: dash spelling and `:` delimiter, continued on the next line.
-            ("pytest", 20, 16, 22),
-            ("pytest-xdist", 21, 5, 17),
-            ("coverage", 30, 5, 13),
-            ("pytest-mock", 31, 5, 16),
-            ("imgtools", 33, 7, 15),
-            ("opencv-python", 33, 27, 40),
+            ("pytest", 22, 16, 22),
+            ("pytest-xdist", 23, 5, 17),
+            ("coverage", 32, 5, 13),
+            ("pytest-mock", 33, 5, 16),
+            ("imgtools", 35, 7, 15),
+            ("opencv-python", 35, 27, 40),
         ])
     );
     // `where = src`, `exclude = tests`, entry points and `[flake8]` are not requirements.
@@ -353,17 +355,17 @@ fn setup_cfg_options_extras_and_file_includes() {
                 "requirements/gpu.txt",
                 dir.join("requirements/gpu.txt"),
                 false,
-                32
+                34
             ),
             (
                 "requirements/cuda.txt",
                 dir.join("requirements/cuda.txt"),
                 false,
-                32
+                34
             ),
         ]
     );
-    assert_eq!(findings(&out), [("parse-error", 34, 16, 32)]);
+    assert_eq!(findings(&out), [("parse-error", 36, 16, 32)]);
     assert!(out.findings[0].message.contains("outside the project"));
 }
 

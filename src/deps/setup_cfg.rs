@@ -1,5 +1,6 @@
 //! `setup.cfg` (setuptools declarative config): `[options]` `install_requires`,
-//! `setup_requires`, `tests_require`, and every key of `[options.extras_require]`.
+//! `setup_requires`, `tests_require`, every key of `[options.extras_require]`, and the
+//! legacy `[metadata] requires-dist` that older `wheel` releases copied into wheels.
 //!
 //! The file is INI as Python's `configparser` reads it: `key = value` or `key: value`,
 //! values continued on lines indented deeper than their key, whole-line `#`/`;` comments
@@ -32,6 +33,8 @@ pub fn extract(file: &SourceFile) -> Extracted {
                 format!("[options] {}", option.key)
             }
             "options.extras_require" => format!("[options.extras_require] {}", option.key),
+            // Read by `wheel`'s bdist_wheel (before 0.31) into the wheel's Requires-Dist.
+            "metadata" if key == "requires_dist" => format!("[metadata] {}", option.key),
             _ => continue,
         };
         read_requirements(&mut out, file, &option, &place);
