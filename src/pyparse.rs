@@ -96,16 +96,25 @@ impl<'s> PyModule<'s> {
     }
 
     /// `a.b.c` for an identifier or a chain of attribute accesses on one; `None` otherwise.
+    /// Iterative: a hostile chain of a million attributes must not overflow the stack.
     pub fn dotted_name(&self, node: Node<'_>) -> Option<String> {
-        match node.kind() {
-            "identifier" => Some(self.text(node).to_string()),
-            "attribute" => {
-                let object = self.dotted_name(node.child_by_field_name("object")?)?;
-                let attribute = node.child_by_field_name("attribute")?;
-                Some(format!("{object}.{}", self.text(attribute)))
+        let mut parts = Vec::new();
+        let mut current = node;
+        loop {
+            match current.kind() {
+                "identifier" => {
+                    parts.push(self.text(current));
+                    break;
+                }
+                "attribute" => {
+                    parts.push(self.text(current.child_by_field_name("attribute")?));
+                    current = current.child_by_field_name("object")?;
+                }
+                _ => return None,
             }
-            _ => None,
         }
+        parts.reverse();
+        Some(parts.join("."))
     }
 
     /// Local names bound by imports, mapped to what they stand for:
@@ -221,15 +230,22 @@ impl<'s> PyModule<'s> {
                 Some(value)
             }
             "parenthesized_expression" => {
-                let mut cursor = node.walk();
-                let inner: Vec<Node<'_>> = node
-                    .named_children(&mut cursor)
-                    .filter(|n| n.kind() != "comment")
-                    .collect();
-                match inner.as_slice() {
-                    [only] => self.string_value(*only),
-                    _ => None,
+                // `(("x"))`: unwrapped in a loop, not by recursion, for the same reason.
+                let mut current = node;
+                while current.kind() == "parenthesized_expression" {
+                    let mut cursor = current.walk();
+                    let inner: Vec<Node<'_>> = current
+                        .named_children(&mut cursor)
+                        .filter(|n| n.kind() != "comment")
+                        .collect();
+                    let [only] = inner.as_slice() else {
+                        return None;
+                    };
+                    current = *only;
                 }
+                matches!(current.kind(), "string" | "concatenated_string")
+                    .then(|| self.string_value(current))
+                    .flatten()
             }
             _ => None,
         }
@@ -451,5 +467,26 @@ mod tests {
         let source = format!("x = {}1{}\n", "[".repeat(5000), "]".repeat(5000));
         let module = parse(&source).unwrap();
         assert!(module.descendants(module.root()).len() > 5000);
+
+        let chain = format!("a{}()\n", ".b".repeat(100_000));
+        let module = parse(&chain).unwrap();
+        let call = module.calls()[0];
+        let name = module
+            .dotted_name(call.child_by_field_name("function").unwrap())
+            .unwrap();
+        assert_eq!(name.len(), 1 + 2 * 100_000);
+
+        let parens = format!(
+            "x = {}'numpy'{}\n",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
+        let module = parse(&parens).unwrap();
+        let outer = module
+            .descendants(module.root())
+            .into_iter()
+            .find(|n| n.kind() == "parenthesized_expression")
+            .unwrap();
+        assert_eq!(module.string_value(outer).unwrap().value, "numpy");
     }
 }
