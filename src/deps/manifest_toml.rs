@@ -12,13 +12,13 @@ use crate::finding::{Finding, Span};
 use crate::rules;
 use crate::source::SourceFile;
 
-/// How many syntax errors one file may report before the rest of it is given up.
+/// How many lines may be blanked to get past syntax errors before the file is given up.
 const MAX_SYNTAX_ERRORS: usize = 10;
 
-/// Parses `file` as TOML. Each syntax error becomes a `parse-error` naming its place; the line
-/// holding it is then blanked (same byte length, so every span stays true) and the parse is
-/// retried, so that one typo does not hide every other declaration in the file. `None` when
-/// no parse succeeded.
+/// Parses `file` as TOML. On a syntax error the line holding it is blanked (same byte length,
+/// so every span stays true) and the parse retried, so that one typo does not hide every
+/// other declaration in the file. The first error becomes one `parse-error` naming its place
+/// (later ones may be echoes of the blanking). `None` when no parse succeeded.
 pub fn parse(file: &SourceFile, out: &mut Extracted) -> Option<Document<String>> {
     let mut text = file.text.clone();
     let mut blanked: Vec<u32> = Vec::new();
