@@ -332,9 +332,14 @@ fn decode_python_string(body: &str, offset: usize, raw: bool, format: bool) -> D
                     b'u' => 4,
                     _ => 8,
                 };
-                let end = (i + 2 + digits).min(body.len());
+                let mut end = (i + 2 + digits).min(body.len());
+                // A malformed escape (`\xé`) must not leave us inside a character.
+                while !body.is_char_boundary(end) {
+                    end += 1;
+                }
                 let value = body
                     .get(i + 2..end)
+                    .filter(|hex| hex.len() == digits && hex.bytes().all(|b| b.is_ascii_hexdigit()))
                     .and_then(|hex| u32::from_str_radix(hex, 16).ok())
                     .and_then(char::from_u32)
                     .unwrap_or('\u{fffd}');
@@ -407,6 +412,14 @@ mod tests {
 
         let s = first_string("x = f'a{{b}}'").unwrap();
         assert_eq!(s.value, "a{b}");
+
+        // Malformed escapes (a syntax error in Python) decode to a replacement character.
+        let s = first_string("x = '\\xé1'").unwrap();
+        assert_eq!(s.value, "\u{fffd}1");
+        let s = first_string("x = '\\x1é'").unwrap();
+        assert_eq!(s.value, "\u{fffd}");
+        let s = first_string("x = '\\u12'").unwrap();
+        assert_eq!(s.value, "\u{fffd}");
     }
 
     #[test]

@@ -556,3 +556,36 @@ fn dotted_and_non_ascii_keys_are_names() {
     // A name with a space is not a package; a non-ASCII one is left to the typo check.
     assert_eq!(findings(&out), [("parse-error", 4, 1, 6)]);
 }
+
+/// Every fixture cut short at many points, and with a quote or bracket spliced in, still
+/// gives a result (names or findings), never a panic.
+#[test]
+fn truncated_and_spliced_fixtures_never_panic() {
+    let fixtures = [
+        "pep621/pyproject.toml",
+        "poetry/pyproject.toml",
+        "pipfile/Pipfile",
+        "setup-cfg/setup.cfg",
+        "setup-py/setup.py",
+        "setup-py-kwargs/setup.py",
+    ];
+    for rel in fixtures {
+        let file = load(rel);
+        let kind = deps::classify(&file.rel_path).unwrap();
+        let cuts: Vec<usize> = file
+            .text
+            .char_indices()
+            .map(|(i, _)| i)
+            .step_by(11)
+            .collect();
+        for &cut in &cuts {
+            let truncated = file.text[..cut].to_string();
+            deps::extract(&with_text(&file, truncated), kind);
+            for splice in ["\"", "[", "é\\x1"] {
+                let mut spliced = file.text.clone();
+                spliced.insert_str(cut, splice);
+                deps::extract(&with_text(&file, spliced), kind);
+            }
+        }
+    }
+}
