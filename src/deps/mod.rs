@@ -8,6 +8,9 @@ use std::path::PathBuf;
 
 pub mod commands;
 pub mod conda;
+pub mod manifest_pep508;
+pub mod manifest_text;
+pub mod manifest_toml;
 pub mod notebook;
 pub mod pipfile;
 pub mod pyproject;
