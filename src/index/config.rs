@@ -289,12 +289,12 @@ impl IndexSettings {
                 password: Some(auth.password.clone()),
             })
         };
-        let fill = |index: IndexUrl| {
-            let found = lookup(&index);
-            index.with_fallback_credentials(found, CredentialSource::Netrc)
-        };
-        self.index_url = fill(self.index_url.clone());
-        self.extra_index_urls = self.extra_index_urls.drain(..).map(fill).collect();
+        for index in std::iter::once(&mut self.index_url).chain(&mut self.extra_index_urls) {
+            let found = lookup(index);
+            *index = index
+                .clone()
+                .with_fallback_credentials(found, CredentialSource::Netrc);
+        }
         Ok(())
     }
 
@@ -330,7 +330,10 @@ fn parse_index(text: &str, origin: &Origin) -> Result<IndexUrl, IndexError> {
 
 /// Reads one pip configuration file into `(section, key) -> value`, keys normalised as pip does
 /// (`index_url` is `index-url`). A missing file is empty.
-fn read_pip_conf(path: &Path) -> Result<Vec<((String, String), String)>, IndexError> {
+/// `((section, key), value)` entries of one configuration file, in file order.
+type ConfEntries = Vec<((String, String), String)>;
+
+fn read_pip_conf(path: &Path) -> Result<ConfEntries, IndexError> {
     let text = match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|_| IndexError::Config {
             path: Some(path.to_owned()),

@@ -261,14 +261,13 @@ fn resolve_file_url(
     let mut url = page
         .join(href.trim())
         .map_err(|e| PageError::Malformed(format!("bad file link `{}`: {e}", clip(href))))?;
-    if let Some(fragment) = url.fragment() {
-        if let Some((alg, hex)) = fragment.split_once('=') {
-            let alg = alg.to_ascii_lowercase();
-            if !alg.is_empty() && !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                hashes
-                    .entry(alg)
-                    .or_insert_with(|| hex.to_ascii_lowercase());
-            }
+    if let Some((alg, hex)) = url.fragment().and_then(|f| f.split_once('=')) {
+        let alg = alg.to_ascii_lowercase();
+        if !alg.is_empty() && !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            // A hash the page states in `hashes` wins over the link's fragment.
+            hashes
+                .entry(alg)
+                .or_insert_with(|| hex.to_ascii_lowercase());
         }
     }
     url.set_fragment(None);

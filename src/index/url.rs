@@ -1,6 +1,7 @@
 //! Index URLs and their credentials, kept apart so that a secret never reaches a message.
 
 use std::fmt;
+use std::sync::Arc;
 
 use url::Url;
 
@@ -9,12 +10,14 @@ use url::Url;
 /// A user name without a password is usually a token (Gemfury, some Artifactory setups), so it
 /// is masked too: `https://****@host/`. Every error and log line of this module shows URLs
 /// through this type.
+///
+/// Shared (`Arc`) so that errors stay small and verdicts clone it cheaply.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct RedactedUrl(Url);
+pub struct RedactedUrl(Arc<Url>);
 
 impl RedactedUrl {
     pub fn new(url: Url) -> RedactedUrl {
-        RedactedUrl(url)
+        RedactedUrl(Arc::new(url))
     }
 
     /// The URL with its credentials, for building requests only; never format it.
@@ -25,17 +28,17 @@ impl RedactedUrl {
 
 impl From<Url> for RedactedUrl {
     fn from(url: Url) -> RedactedUrl {
-        RedactedUrl(url)
+        RedactedUrl::new(url)
     }
 }
 
 impl fmt::Display for RedactedUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let url = &self.0;
+        let url: &Url = &self.0;
         if url.username().is_empty() && url.password().is_none() {
             return f.write_str(url.as_str());
         }
-        let mut shown = url.clone();
+        let mut shown = Url::clone(url);
         // Only fails for URLs that cannot carry credentials, which these URLs already do.
         let _ = shown.set_password(None);
         let _ = shown.set_username("");
@@ -159,7 +162,7 @@ impl IndexUrl {
                 let _ = url.set_password(Some("x"));
             }
         }
-        RedactedUrl(url)
+        RedactedUrl::new(url)
     }
 
     /// The page of project `normalized` on this index (`<index>/<name>/`).

@@ -2,3 +2,4 @@
 #![allow(dead_code)]
 
 pub mod index_server;
+pub mod tls_server;
