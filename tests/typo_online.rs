@@ -65,10 +65,18 @@ async fn missing_young_old_and_unknown() {
         options(),
     )
     .unwrap();
-    let names: Vec<String> = ["Reqeusts", "requests", "reqeusts", "htmlonly", "ghost-pkg"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+    // `requеsts` has a Cyrillic `е`: not a valid name, so no verdict (and no request).
+    let names: Vec<String> = [
+        "Reqeusts",
+        "requests",
+        "reqeusts",
+        "htmlonly",
+        "requеsts",
+        "ghost-pkg",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
     let verdicts = check_online_async(&client, &names).await.unwrap();
     let order: Vec<&str> = verdicts.iter().map(|v| v.name.as_str()).collect();
     assert_eq!(

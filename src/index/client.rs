@@ -216,8 +216,8 @@ impl IndexClient {
         let mut seen = std::collections::HashSet::new();
         let unique: Vec<(String, String)> = names
             .iter()
-            .filter(|n| seen.insert(normalize(n)))
-            .map(|n| (normalize(n), n.clone()))
+            .filter(|n| seen.insert(normalize(n.trim())))
+            .map(|n| (normalize(n.trim()), n.clone()))
             .collect();
         let permits = Arc::new(Semaphore::new(self.inner.options.concurrency.max(1)));
         let mut tasks = tokio::task::JoinSet::new();

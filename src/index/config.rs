@@ -30,7 +30,8 @@ pub struct IndexInputs {
     pub env: BTreeMap<String, String>,
     /// The user's home directory.
     pub home: Option<PathBuf>,
-    /// The site-wide configuration directory, `/etc` on Unix.
+    /// The site-wide configuration directory, `/etc` on Unix (also the base of the default
+    /// `XDG_CONFIG_DIRS`, `/etc/xdg`). `None` reads no site-wide file.
     pub etc_dir: Option<PathBuf>,
 }
 
@@ -67,9 +68,17 @@ impl IndexInputs {
             return Vec::new();
         }
         let mut files = Vec::new();
-        let xdg_dirs = self.var("XDG_CONFIG_DIRS").unwrap_or("/etc/xdg");
-        for dir in xdg_dirs.split(':').filter(|d| !d.is_empty()) {
-            files.push(Path::new(dir).join("pip").join("pip.conf"));
+        // XDG's default, `/etc/xdg`, follows `etc_dir` so that empty inputs read no machine file.
+        let xdg_dirs: Vec<PathBuf> = match self.var("XDG_CONFIG_DIRS") {
+            Some(dirs) => dirs
+                .split(':')
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from)
+                .collect(),
+            None => self.etc_dir.iter().map(|etc| etc.join("xdg")).collect(),
+        };
+        for dir in xdg_dirs {
+            files.push(dir.join("pip").join("pip.conf"));
         }
         if let Some(etc) = &self.etc_dir {
             files.push(etc.join("pip.conf"));
@@ -400,6 +409,22 @@ mod tests {
     fn write(path: &Path, text: &str) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn empty_inputs_read_no_machine_file() {
+        assert!(IndexInputs::default().config_files().is_empty());
+        let etc = IndexInputs {
+            etc_dir: Some("/etc".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            etc.config_files(),
+            [
+                PathBuf::from("/etc/xdg/pip/pip.conf"),
+                PathBuf::from("/etc/pip.conf")
+            ]
+        );
     }
 
     #[test]

@@ -100,13 +100,14 @@ impl IndexUrl {
             // The text may hold a password: say what is wrong without repeating it.
             format!("not a valid URL ({e})")
         })?;
-        if !matches!(url.scheme(), "http" | "https" | "file") {
+        // pip also reads `file://` directories as indexes; this client speaks HTTP only.
+        if !matches!(url.scheme(), "http" | "https") {
             return Err(format!(
                 "unsupported scheme `{}` (expected http or https)",
                 url.scheme()
             ));
         }
-        if url.scheme() != "file" && url.host_str().is_none_or(str::is_empty) {
+        if url.host_str().is_none_or(str::is_empty) {
             return Err("the URL has no host".to_owned());
         }
         let credentials = if url.username().is_empty() && url.password().is_none() {
@@ -177,7 +178,7 @@ impl IndexUrl {
     /// pip's "secure origin": https, or http on localhost / a loopback address.
     pub fn is_secure_origin(&self) -> bool {
         match self.url.scheme() {
-            "https" | "file" => true,
+            "https" => true,
             _ => match self.url.host() {
                 Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
                 Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

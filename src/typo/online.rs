@@ -158,7 +158,9 @@ pub fn facts_of(project: &Project) -> ProjectFacts {
 }
 
 /// Asks the indexes about every distinct normalised name in `names` (concurrently). The first
-/// index error ends the check: a network failure must not pass for "missing".
+/// index error ends the check: a network failure must not pass for "missing". Names that are not
+/// valid package names (non-ASCII look-alikes, stray punctuation) get no verdict: no index can
+/// hold them, and `non-ascii-name` or the parsers already report them.
 pub async fn check_online_async(
     client: &IndexClient,
     names: &[String],
@@ -166,11 +168,13 @@ pub async fn check_online_async(
     let indexes = client.indexes();
     let mut verdicts = Vec::new();
     for (name, result) in client.projects(names).await {
-        let presence = match result? {
-            None => Presence::Missing {
+        let presence = match result {
+            Err(IndexError::InvalidName { .. }) => continue,
+            Err(e) => return Err(e),
+            Ok(None) => Presence::Missing {
                 indexes: indexes.clone(),
             },
-            Some(project) => Presence::Exists(facts_of(&project)),
+            Ok(Some(project)) => Presence::Exists(facts_of(&project)),
         };
         verdicts.push(OnlineVerdict { name, presence });
     }
