@@ -408,3 +408,121 @@ fn blocking_facade_works_outside_any_runtime() {
     let many = client.projects(&["sync".to_owned(), "nope".to_owned()]);
     assert_eq!(many.len(), 2);
 }
+
+#[tokio::test]
+async fn stored_pages_are_revalidated_and_reused_on_304() {
+    use std::sync::Arc;
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, ResponseTemplate as Template};
+
+    let server = IndexServer::start().await;
+    let body = JsonPage::new("etagged")
+        .file(FileSpec::wheel("etagged", "1.0"))
+        .to_json()
+        .to_string();
+    Mock::given(method("GET"))
+        .and(path("/simple/etagged/"))
+        .and(header("if-none-match", "\"v1\""))
+        .respond_with(Template::new(304))
+        .with_priority(1)
+        .mount(&server.server)
+        .await;
+    server
+        .respond(
+            "etagged",
+            Template::new(200)
+                .insert_header("Content-Type", "application/vnd.pypi.simple.v1+json")
+                .insert_header("ETag", "\"v1\"")
+                .set_body_string(body),
+        )
+        .await;
+
+    let store = Arc::new(mlsupply::index::MemoryPageStore::default());
+    let settings = IndexSettings::single(&server.index_url()).unwrap();
+    let with_store = || ClientOptions {
+        page_store: Some(store.clone()),
+        ..options()
+    };
+    let first = IndexClient::new(&settings, with_store()).unwrap();
+    let fresh = first.page("etagged").await.unwrap().unwrap();
+    assert_eq!(store.len(), 1);
+
+    // A new client (no in-memory memo) revalidates and parses the stored body.
+    let second = IndexClient::new(&settings, with_store()).unwrap();
+    let revalidated = second.page("etagged").await.unwrap().unwrap();
+    assert_eq!(revalidated, fresh);
+    let requests = server.requests().await;
+    assert_eq!(requests.len(), 2);
+    assert!(requests[0].headers.get("if-none-match").is_none());
+    assert_eq!(requests[1].headers.get("if-none-match").unwrap(), "\"v1\"");
+}
+
+#[tokio::test]
+async fn files_get_the_credentials_of_their_own_index_only() {
+    use wiremock::matchers::{basic_auth, method, path};
+    use wiremock::{Mock, ResponseTemplate as Template};
+
+    let index = IndexServer::with_basic_auth("alice", "pw-for-index").await;
+    Mock::given(method("GET"))
+        .and(path("/files/demo-1.0-py3-none-any.whl.metadata"))
+        .and(basic_auth("alice", "pw-for-index"))
+        .respond_with(Template::new(200).set_body_string("Metadata-Version: 2.1\nName: demo\n"))
+        .mount(&index.server)
+        .await;
+    let elsewhere = IndexServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/cdn/demo.metadata"))
+        .respond_with(Template::new(200).set_body_string("Name: demo\n"))
+        .mount(&elsewhere.server)
+        .await;
+
+    let c = client(&index.index_url_with("alice", "pw-for-index"));
+    let url = format!(
+        "{}/files/demo-1.0-py3-none-any.whl.metadata",
+        index.server.uri()
+    );
+    let body = c
+        .fetch_file(&url.parse().unwrap(), 1 << 20)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(body.starts_with(b"Metadata-Version: 2.1"));
+
+    let other = format!("{}/cdn/demo.metadata", elsewhere.server.uri());
+    assert!(
+        c.fetch_file(&other.parse().unwrap(), 1 << 20)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let sent = elsewhere.requests().await;
+    assert!(
+        sent[0].headers.get("authorization").is_none(),
+        "no credentials to another host"
+    );
+
+    let missing = format!("{}/files/nothing.metadata", elsewhere.server.uri());
+    assert!(
+        c.fetch_file(&missing.parse().unwrap(), 1 << 20)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let err = c.fetch_file(&other.parse().unwrap(), 4).await.unwrap_err();
+    assert!(
+        matches!(err, IndexError::Malformed { .. }),
+        "{err:?}: size limit"
+    );
+}
+
+#[tokio::test]
+async fn plain_http_downloads_from_remote_hosts_are_refused() {
+    let server = IndexServer::start().await;
+    let c = client(&server.index_url());
+    let url = "http://cdn.example.invalid/demo-1.0.tar.gz"
+        .parse()
+        .unwrap();
+    let err = c.fetch_file(&url, 1 << 20).await.unwrap_err();
+    assert!(matches!(err, IndexError::Insecure { .. }), "{err:?}");
+}

@@ -57,4 +57,14 @@ impl BlockingIndexClient {
     pub fn projects(&self, names: &[String]) -> Vec<(String, Result<Option<Project>, IndexError>)> {
         self.runtime.block_on(self.client.projects(names))
     }
+
+    /// See [`IndexClient::fetch_file`].
+    pub fn fetch_file(
+        &self,
+        url: &url::Url,
+        max_bytes: usize,
+    ) -> Result<Option<Vec<u8>>, IndexError> {
+        self.runtime
+            .block_on(self.client.fetch_file(url, max_bytes))
+    }
 }

@@ -31,6 +31,55 @@ pub struct ClientOptions {
     /// Pages fetched at once by [`IndexClient::projects`].
     pub concurrency: usize,
     pub user_agent: String,
+    /// Where project pages are kept between runs, if anywhere; stored pages are revalidated
+    /// with `If-None-Match` / `If-Modified-Since` and reused on 304.
+    pub page_store: Option<Arc<dyn PageStore>>,
+}
+
+/// A project page as received, kept for revalidation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CachedPage {
+    /// The URL the body came from, after redirects (relative links resolve against it).
+    pub url: url::Url,
+    pub content_type: String,
+    pub body: Vec<u8>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// The caching hook: a place to keep pages between runs (a directory, a database). Keys are page
+/// URLs without credentials. Only pages with an `ETag` or `Last-Modified` are stored.
+pub trait PageStore: Send + Sync + std::fmt::Debug {
+    fn load(&self, page_url: &url::Url) -> Option<CachedPage>;
+    fn store(&self, page_url: &url::Url, page: &CachedPage);
+}
+
+/// A [`PageStore`] in memory: for tests, and for long-lived processes.
+#[derive(Debug, Default)]
+pub struct MemoryPageStore {
+    pages: Mutex<HashMap<url::Url, CachedPage>>,
+}
+
+impl MemoryPageStore {
+    pub fn len(&self) -> usize {
+        self.pages.lock().map(|p| p.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl PageStore for MemoryPageStore {
+    fn load(&self, page_url: &url::Url) -> Option<CachedPage> {
+        self.pages.lock().ok()?.get(page_url).cloned()
+    }
+
+    fn store(&self, page_url: &url::Url, page: &CachedPage) {
+        if let Ok(mut pages) = self.pages.lock() {
+            pages.insert(page_url.clone(), page.clone());
+        }
+    }
 }
 
 impl Default for ClientOptions {
@@ -42,6 +91,7 @@ impl Default for ClientOptions {
             backoff: Duration::from_millis(500),
             concurrency: 16,
             user_agent: concat!("mlsupply/", env!("CARGO_PKG_VERSION")).to_owned(),
+            page_store: None,
         }
     }
 }
@@ -89,6 +139,8 @@ type PageCell = Arc<OnceCell<Option<Arc<ProjectPage>>>>;
 
 struct Inner {
     indexes: Vec<Index>,
+    /// The verifying client, for hosts that are not configured indexes.
+    strict: reqwest::Client,
     options: ClientOptions,
     /// (index position, normalised name) → the page, fetched once even when asked concurrently.
     cache: Mutex<HashMap<(usize, String), PageCell>>,
@@ -162,6 +214,7 @@ impl IndexClient {
         Ok(IndexClient {
             inner: Arc::new(Inner {
                 indexes,
+                strict,
                 options,
                 cache: Mutex::new(HashMap::new()),
             }),
@@ -281,18 +334,141 @@ impl IndexClient {
         normalized: &str,
     ) -> Result<Option<Arc<ProjectPage>>, IndexError> {
         let index = &self.inner.indexes[position];
-        let options = &self.inner.options;
         let url = index.url.project_url(normalized);
-        let shown = index.url.redacted();
+        let store = self.inner.options.page_store.as_ref();
+        let cached = store.and_then(|s| s.load(&url));
+        let request = Request {
+            http: &index.http,
+            url: &url,
+            index: &index.url,
+            accept: simple::ACCEPT,
+            subject: normalized,
+            max_bytes: MAX_PAGE_BYTES,
+            validators: cached.as_ref(),
+        };
+        let fetched = match self.get_with_retries(request).await? {
+            Outcome::NotFound => return Ok(None),
+            Outcome::NotModified => match cached {
+                Some(page) => page,
+                // A 304 to a request without validators is a broken server.
+                None => {
+                    return Err(IndexError::Malformed {
+                        project: normalized.to_owned(),
+                        index: index.url.redacted(),
+                        message: "answered 304 Not Modified to an unconditional request".to_owned(),
+                    });
+                }
+            },
+            Outcome::Body(page) => {
+                let revalidatable = page.etag.is_some() || page.last_modified.is_some();
+                if let Some(store) = store.filter(|_| revalidatable) {
+                    store.store(&url, &page);
+                }
+                page
+            }
+        };
+        let shown = || index.url.redacted();
+        match parse_page(&fetched, normalized) {
+            Ok(page) => Ok(Some(Arc::new(page))),
+            Err(PageError::Malformed(message)) => Err(IndexError::Malformed {
+                project: normalized.to_owned(),
+                index: shown(),
+                message,
+            }),
+            Err(PageError::UnsupportedApiVersion(version)) => {
+                Err(IndexError::UnsupportedApiVersion {
+                    project: normalized.to_owned(),
+                    index: shown(),
+                    version,
+                })
+            }
+        }
+    }
+
+    /// Downloads a file that an index page links to (a PEP 658 `.metadata` file, a wheel), at
+    /// most `max_bytes`, with the same retries as pages. The credentials of the configured index
+    /// on the same origin (scheme, host, port) are sent, as pip does; other hosts get none.
+    /// `Ok(None)` on 404.
+    pub async fn fetch_file(
+        &self,
+        url: &url::Url,
+        max_bytes: usize,
+    ) -> Result<Option<Vec<u8>>, IndexError> {
+        let same_origin = self
+            .inner
+            .indexes
+            .iter()
+            .find(|i| i.url.url().origin() == url.origin());
+        let mut clean = url.clone();
+        let _ = clean.set_username("");
+        let _ = clean.set_password(None);
+        let anonymous;
+        let (http, index) = match same_origin {
+            Some(index) => (&index.http, &index.url),
+            None => {
+                anonymous = IndexUrl::parse(clean.origin().ascii_serialization().as_str())
+                    .map_err(|message| IndexError::Config {
+                        path: None,
+                        line: None,
+                        message: format!("cannot download {clean}: {message}"),
+                    })?;
+                if !anonymous.is_secure_origin() {
+                    return Err(IndexError::Insecure {
+                        index: anonymous.redacted(),
+                    });
+                }
+                (&self.inner.strict, &anonymous)
+            }
+        };
+        let subject = clean
+            .path_segments()
+            .and_then(|mut s| s.next_back())
+            .filter(|s| !s.is_empty())
+            .unwrap_or("file")
+            .to_owned();
+        let request = Request {
+            http,
+            url: &clean,
+            index,
+            accept: "*/*",
+            subject: &subject,
+            max_bytes,
+            validators: None,
+        };
+        match self.get_with_retries(request).await? {
+            Outcome::Body(fetched) => Ok(Some(fetched.body)),
+            Outcome::NotFound => Ok(None),
+            Outcome::NotModified => Err(IndexError::Malformed {
+                project: subject,
+                index: index.redacted(),
+                message: "answered 304 Not Modified to an unconditional request".to_owned(),
+            }),
+        }
+    }
+
+    /// One GET with bounded retries: connection errors, timeouts, broken-off bodies, 5xx and 429
+    /// are retried with exponential backoff (or a short `Retry-After`); 404/410 mean "not
+    /// found"; other statuses fail at once.
+    async fn get_with_retries(&self, req: Request<'_>) -> Result<Outcome, IndexError> {
+        let options = &self.inner.options;
+        let shown = req.index.redacted();
         let attempts = options.attempts.max(1);
         let mut last_failure = Failure::Timeout;
         for attempt in 1..=attempts {
-            let mut request = index
+            let mut request = req
                 .http
-                .get(url.clone())
-                .header(reqwest::header::ACCEPT, simple::ACCEPT);
-            if let Some(creds) = index.url.credentials() {
+                .get(req.url.clone())
+                .header(reqwest::header::ACCEPT, req.accept);
+            if let Some(creds) = req.index.credentials() {
                 request = request.basic_auth(&creds.username, creds.password.as_ref());
+            }
+            if let Some(cached) = req.validators {
+                if let Some(etag) = &cached.etag {
+                    request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+                }
+                if let Some(date) = &cached.last_modified {
+                    request = request.header(reqwest::header::IF_MODIFIED_SINCE, date);
+                }
             }
             let mut retry_after = None;
             match request.send().await {
@@ -301,23 +477,19 @@ impl IndexClient {
                     if status == reqwest::StatusCode::NOT_FOUND
                         || status == reqwest::StatusCode::GONE
                     {
-                        return Ok(None);
+                        return Ok(Outcome::NotFound);
+                    }
+                    if status == reqwest::StatusCode::NOT_MODIFIED {
+                        return Ok(Outcome::NotModified);
                     }
                     if status.is_success() {
-                        match read_page(response, normalized).await {
-                            Ok(Ok(page)) => return Ok(Some(Arc::new(page))),
-                            Ok(Err(PageError::Malformed(message))) => {
+                        match read_body(response, req.max_bytes).await {
+                            Ok(Ok(fetched)) => return Ok(Outcome::Body(fetched)),
+                            Ok(Err(message)) => {
                                 return Err(IndexError::Malformed {
-                                    project: normalized.to_owned(),
+                                    project: req.subject.to_owned(),
                                     index: shown,
                                     message,
-                                });
-                            }
-                            Ok(Err(PageError::UnsupportedApiVersion(version))) => {
-                                return Err(IndexError::UnsupportedApiVersion {
-                                    project: normalized.to_owned(),
-                                    index: shown,
-                                    version,
                                 });
                             }
                             // The body broke off mid-way: worth another try.
@@ -330,10 +502,10 @@ impl IndexClient {
                         last_failure = Failure::Status(status.as_u16());
                     } else {
                         return Err(IndexError::Status {
-                            project: normalized.to_owned(),
+                            project: req.subject.to_owned(),
                             index: shown,
                             status: status.as_u16(),
-                            hint: status_hint(status.as_u16(), index.url.credential_source()),
+                            hint: status_hint(status.as_u16(), req.index.credential_source()),
                         });
                     }
                 }
@@ -344,7 +516,7 @@ impl IndexClient {
                 tokio::time::sleep(retry_after.unwrap_or(backoff)).await;
             }
         }
-        let project = normalized.to_owned();
+        let project = req.subject.to_owned();
         Err(match last_failure {
             Failure::Timeout => IndexError::Timeout {
                 project,
@@ -365,6 +537,26 @@ impl IndexClient {
             },
         })
     }
+}
+
+struct Request<'a> {
+    http: &'a reqwest::Client,
+    /// Without credentials: they go in a header, never in a URL an error could print.
+    url: &'a url::Url,
+    /// The index whose credentials (if any) are sent, and whose redacted URL errors name.
+    index: &'a IndexUrl,
+    accept: &'a str,
+    /// What errors name: the project, or the file name.
+    subject: &'a str,
+    max_bytes: usize,
+    /// A stored copy to revalidate (`If-None-Match` / `If-Modified-Since`).
+    validators: Option<&'a CachedPage>,
+}
+
+enum Outcome {
+    NotFound,
+    NotModified,
+    Body(CachedPage),
 }
 
 enum Failure {
@@ -427,43 +619,36 @@ fn parse_retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(seconds)).filter(|d| *d <= MAX_RETRY_AFTER)
 }
 
-/// Reads and parses a successful response. The outer error is a transport failure (retryable),
-/// the inner one a bad page (final).
-async fn read_page(
+/// Reads a successful response, at most `max_bytes`. The outer error is a transport failure
+/// (retryable), the inner one an oversized body (final).
+async fn read_body(
     mut response: reqwest::Response,
-    normalized: &str,
-) -> Result<Result<ProjectPage, PageError>, Failure> {
-    let page_url = response.url().clone();
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
+    max_bytes: usize,
+) -> Result<Result<CachedPage, String>, Failure> {
+    let header = |name: reqwest::header::HeaderName| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header(reqwest::header::CONTENT_TYPE).unwrap_or_default();
+    let etag = header(reqwest::header::ETAG);
+    let last_modified = header(reqwest::header::LAST_MODIFIED);
+    let url = response.url().clone();
+    let too_big = || format!("response larger than {} MiB", max_bytes >> 20);
     if response
         .content_length()
-        .is_some_and(|n| n > MAX_PAGE_BYTES as u64)
+        .is_some_and(|n| n > max_bytes as u64)
     {
-        return Ok(Err(PageError::Malformed(format!(
-            "page larger than {} MiB",
-            MAX_PAGE_BYTES >> 20
-        ))));
+        return Ok(Err(too_big()));
     }
     let mut body = Vec::new();
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_PAGE_BYTES {
-                    return Ok(Err(PageError::Malformed(format!(
-                        "page larger than {} MiB",
-                        MAX_PAGE_BYTES >> 20
-                    ))));
+                if body.len() + chunk.len() > max_bytes {
+                    return Ok(Err(too_big()));
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -471,19 +656,36 @@ async fn read_page(
             Err(e) => return Err(classify(&e)),
         }
     }
+    Ok(Ok(CachedPage {
+        url,
+        content_type,
+        body,
+        etag,
+        last_modified,
+    }))
+}
+
+/// Parses a fetched page as JSON or HTML according to its content type (sniffed when absent).
+fn parse_page(fetched: &CachedPage, normalized: &str) -> Result<ProjectPage, PageError> {
+    let content_type = fetched
+        .content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     let looks_json = if content_type.contains("json") {
         true
     } else if content_type.contains("html") {
         false
     } else {
-        // No or odd content type: sniff.
-        body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+        fetched.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
     };
-    Ok(if looks_json {
-        simple::parse_json(&body, &page_url)
+    if looks_json {
+        simple::parse_json(&fetched.body, &fetched.url)
     } else {
-        simple::parse_html(&body, &page_url, normalized)
-    })
+        simple::parse_html(&fetched.body, &fetched.url, normalized)
+    }
 }
 
 /// The normalised name, refusing anything that is not a PEP 508 name (and could otherwise walk

@@ -22,7 +22,9 @@ pub mod url;
 use std::path::PathBuf;
 
 pub use blocking::BlockingIndexClient;
-pub use client::{ClientOptions, FoundPage, IndexClient, Project};
+pub use client::{
+    CachedPage, ClientOptions, FoundPage, IndexClient, MemoryPageStore, PageStore, Project,
+};
 pub use config::{IndexArgs, IndexInputs, IndexSettings, Origin};
 pub use simple::{CoreMetadata, DistFile, DistKind, ProjectPage, versions_of};
 pub use url::{CredentialSource, Credentials, IndexUrl, RedactedUrl};
