@@ -526,3 +526,28 @@ async fn plain_http_downloads_from_remote_hosts_are_refused() {
     let err = c.fetch_file(&url, 1 << 20).await.unwrap_err();
     assert!(matches!(err, IndexError::Insecure { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_broken_extra_index_fails_the_lookup() {
+    let primary = IndexServer::start().await;
+    let broken = IndexServer::start().await;
+    primary
+        .json_project(
+            "pkg",
+            &JsonPage::new("pkg").file(FileSpec::wheel("pkg", "1.0")),
+        )
+        .await;
+    broken.respond("pkg", ResponseTemplate::new(503)).await;
+    let mut settings = IndexSettings::single(&primary.index_url()).unwrap();
+    settings.extra_index_urls =
+        vec![mlsupply::index::IndexUrl::parse(&broken.index_url()).unwrap()];
+    let err = IndexClient::new(&settings, options())
+        .unwrap()
+        .project("pkg")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, IndexError::Status { status: 503, index, .. } if index.to_string() == broken.index_url()),
+        "{err:?}"
+    );
+}

@@ -238,9 +238,33 @@ impl IndexClient {
     /// (network down, 500 after retries, garbage) is an error, never "missing".
     pub async fn project(&self, name: &str) -> Result<Option<Project>, IndexError> {
         let normalized = checked_name(name)?;
-        let mut pages = Vec::new();
+        // Every index at once: with an extra index (PyTorch's, a company mirror) a lookup costs
+        // one round trip, not one per index.
+        let mut tasks = tokio::task::JoinSet::new();
         for position in 0..self.inner.indexes.len() {
-            if let Some(page) = self.page_at(position, &normalized).await? {
+            let client = self.clone();
+            let name = normalized.clone();
+            tasks.spawn(async move { (position, client.page_at(position, &name).await) });
+        }
+        let mut by_index: Vec<Option<Result<Option<Arc<ProjectPage>>, IndexError>>> =
+            (0..self.inner.indexes.len()).map(|_| None).collect();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((position, result)) => by_index[position] = Some(result),
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(_) => {}
+            }
+        }
+        let mut pages = Vec::new();
+        for (position, result) in by_index.into_iter().enumerate() {
+            let result = result.unwrap_or_else(|| {
+                Err(IndexError::Client(
+                    "the lookup task was cancelled".to_owned(),
+                ))
+            });
+            // The first failing index (in configuration order) fails the lookup: a project
+            // missing from a broken index is unknown, not absent.
+            if let Some(page) = result? {
                 pages.push(FoundPage {
                     index: self.inner.indexes[position].url.redacted(),
                     page,
