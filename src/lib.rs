@@ -11,6 +11,7 @@ pub mod deps;
 pub mod exit;
 pub mod files;
 pub mod finding;
+pub mod index;
 pub mod output;
 pub mod pyparse;
 pub mod rules;

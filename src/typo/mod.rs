@@ -2,6 +2,8 @@
 //!
 //! STUB: interface fixed, body to be written (helper "typo").
 
+pub mod online;
+
 use crate::finding::Severity;
 
 /// PEP 503 normalisation: lower-case, runs of `-`, `_` and `.` become one `-`.

@@ -1,0 +1,768 @@
+//! The async index client: retries, per-project memoisation, bounded fan-out.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{OnceCell, Semaphore};
+
+use super::IndexError;
+use super::config::IndexSettings;
+use super::simple::{self, DistFile, PageError, ProjectPage};
+use super::tls;
+use super::url::{CredentialSource, IndexUrl, RedactedUrl};
+use crate::typo::normalize;
+
+/// Pages bigger than this are refused (the torch closure's biggest page is about 28 MB).
+const MAX_PAGE_BYTES: usize = 256 * 1024 * 1024;
+/// A `Retry-After` longer than this is not waited for; the attempt fails instead.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Tuning knobs; the defaults suit PyPI and most mirrors.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// Longest wait between two reads of one response (pip's `--timeout` is 15 s).
+    pub read_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Tries per page, counting the first. Connection errors, timeouts, 5xx and 429 are retried.
+    pub attempts: u32,
+    /// Wait before the first retry; doubled for each further one.
+    pub backoff: Duration,
+    /// Pages fetched at once by [`IndexClient::projects`].
+    pub concurrency: usize,
+    pub user_agent: String,
+    /// Where project pages are kept between runs, if anywhere; stored pages are revalidated
+    /// with `If-None-Match` / `If-Modified-Since` and reused on 304.
+    pub page_store: Option<Arc<dyn PageStore>>,
+}
+
+/// A project page as received, kept for revalidation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CachedPage {
+    /// The URL the body came from, after redirects (relative links resolve against it).
+    pub url: url::Url,
+    pub content_type: String,
+    pub body: Vec<u8>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// The caching hook: a place to keep pages between runs (a directory, a database). Keys are page
+/// URLs without credentials. Only pages with an `ETag` or `Last-Modified` are stored.
+pub trait PageStore: Send + Sync + std::fmt::Debug {
+    fn load(&self, page_url: &url::Url) -> Option<CachedPage>;
+    fn store(&self, page_url: &url::Url, page: &CachedPage);
+}
+
+/// A [`PageStore`] in memory: for tests, and for long-lived processes.
+#[derive(Debug, Default)]
+pub struct MemoryPageStore {
+    pages: Mutex<HashMap<url::Url, CachedPage>>,
+}
+
+impl MemoryPageStore {
+    pub fn len(&self) -> usize {
+        self.pages.lock().map(|p| p.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl PageStore for MemoryPageStore {
+    fn load(&self, page_url: &url::Url) -> Option<CachedPage> {
+        self.pages.lock().ok()?.get(page_url).cloned()
+    }
+
+    fn store(&self, page_url: &url::Url, page: &CachedPage) {
+        if let Ok(mut pages) = self.pages.lock() {
+            pages.insert(page_url.clone(), page.clone());
+        }
+    }
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            read_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            attempts: 4,
+            backoff: Duration::from_millis(500),
+            concurrency: 16,
+            user_agent: concat!("mlsupply/", env!("CARGO_PKG_VERSION")).to_owned(),
+            page_store: None,
+        }
+    }
+}
+
+/// A project's page found on one index.
+#[derive(Clone, Debug)]
+pub struct FoundPage {
+    pub index: RedactedUrl,
+    pub page: Arc<ProjectPage>,
+}
+
+/// A project as seen across every configured index (pip merges their files the same way).
+#[derive(Clone, Debug)]
+pub struct Project {
+    /// The normalised name that was asked for.
+    pub name: String,
+    /// One entry per index that has the project, in configuration order; never empty.
+    pub pages: Vec<FoundPage>,
+}
+
+impl Project {
+    /// Every file from every index.
+    pub fn files(&self) -> impl Iterator<Item = &DistFile> {
+        self.pages.iter().flat_map(|p| p.page.files.iter())
+    }
+
+    /// Files of every index grouped by version, in PEP 440 order.
+    pub fn versions_of(&self) -> std::collections::BTreeMap<pep440_rs::Version, Vec<&DistFile>> {
+        let mut out: std::collections::BTreeMap<_, Vec<&DistFile>> = Default::default();
+        for file in self.files() {
+            if let Some(version) = file.version(&self.name) {
+                out.entry(version).or_default().push(file);
+            }
+        }
+        out
+    }
+}
+
+struct Index {
+    url: IndexUrl,
+    http: reqwest::Client,
+}
+
+type PageCell = Arc<OnceCell<Option<Arc<ProjectPage>>>>;
+
+struct Inner {
+    indexes: Vec<Index>,
+    /// The verifying client, for hosts that are not configured indexes.
+    strict: reqwest::Client,
+    options: ClientOptions,
+    /// (index position, normalised name) → the page, fetched once even when asked concurrently.
+    cache: Mutex<HashMap<(usize, String), PageCell>>,
+}
+
+/// A cheap-to-clone handle on the configured indexes.
+#[derive(Clone)]
+pub struct IndexClient {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for IndexClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexClient")
+            .field("indexes", &self.indexes())
+            .finish_non_exhaustive()
+    }
+}
+
+impl IndexClient {
+    /// Builds the HTTP clients. Fails on an unreadable CA file or a plain-http index that is
+    /// neither local nor trusted.
+    pub fn new(
+        settings: &IndexSettings,
+        options: ClientOptions,
+    ) -> Result<IndexClient, IndexError> {
+        tls::install_crypto_provider();
+        let mut extra_roots = Vec::new();
+        for path in &settings.ca_files {
+            extra_roots.extend(tls::load_ca_file(path)?);
+        }
+        let builder = |lenient: bool| {
+            let mut b = reqwest::Client::builder()
+                .user_agent(options.user_agent.clone())
+                .read_timeout(options.read_timeout)
+                .connect_timeout(options.connect_timeout)
+                .tls_certs_merge(extra_roots.iter().cloned());
+            if lenient {
+                b = b.tls_danger_accept_invalid_certs(true);
+            }
+            b.build().map_err(|e| IndexError::Client(error_chain(&e)))
+        };
+        let strict = builder(false)?;
+        let mut lenient = None;
+        let mut indexes = Vec::new();
+        for url in settings.indexes() {
+            let trusted = settings.is_trusted(url);
+            if !url.is_secure_origin() && !trusted {
+                return Err(IndexError::Insecure {
+                    index: url.redacted(),
+                });
+            }
+            let http = if trusted && url.url().scheme() == "https" {
+                // pip's trusted-host also skips certificate checks for that host.
+                match &lenient {
+                    Some(client) => Clone::clone(client),
+                    None => {
+                        let client = builder(true)?;
+                        lenient = Some(client.clone());
+                        client
+                    }
+                }
+            } else {
+                strict.clone()
+            };
+            indexes.push(Index {
+                url: url.clone(),
+                http,
+            });
+        }
+        Ok(IndexClient {
+            inner: Arc::new(Inner {
+                indexes,
+                strict,
+                options,
+                cache: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The configured indexes (credentials masked), primary first.
+    pub fn indexes(&self) -> Vec<RedactedUrl> {
+        self.inner
+            .indexes
+            .iter()
+            .map(|i| i.url.redacted())
+            .collect()
+    }
+
+    pub fn options(&self) -> &ClientOptions {
+        &self.inner.options
+    }
+
+    /// The project on every configured index; `Ok(None)` when no index has it. An index error
+    /// (network down, 500 after retries, garbage) is an error, never "missing".
+    pub async fn project(&self, name: &str) -> Result<Option<Project>, IndexError> {
+        let normalized = checked_name(name)?;
+        // Every index at once: with an extra index (PyTorch's, a company mirror) a lookup costs
+        // one round trip, not one per index.
+        let mut tasks = tokio::task::JoinSet::new();
+        for position in 0..self.inner.indexes.len() {
+            let client = self.clone();
+            let name = normalized.clone();
+            tasks.spawn(async move { (position, client.page_at(position, &name).await) });
+        }
+        let mut by_index: Vec<Option<Result<Option<Arc<ProjectPage>>, IndexError>>> =
+            (0..self.inner.indexes.len()).map(|_| None).collect();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((position, result)) => by_index[position] = Some(result),
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(_) => {}
+            }
+        }
+        let mut pages = Vec::new();
+        for (position, result) in by_index.into_iter().enumerate() {
+            let result = result.unwrap_or_else(|| {
+                Err(IndexError::Client(
+                    "the lookup task was cancelled".to_owned(),
+                ))
+            });
+            // The first failing index (in configuration order) fails the lookup: a project
+            // missing from a broken index is unknown, not absent.
+            if let Some(page) = result? {
+                pages.push(FoundPage {
+                    index: self.inner.indexes[position].url.redacted(),
+                    page,
+                });
+            }
+        }
+        Ok((!pages.is_empty()).then_some(Project {
+            name: normalized,
+            pages,
+        }))
+    }
+
+    /// The project page on the primary index only.
+    pub async fn page(&self, name: &str) -> Result<Option<Arc<ProjectPage>>, IndexError> {
+        let normalized = checked_name(name)?;
+        self.page_at(0, &normalized).await
+    }
+
+    /// [`project`](Self::project) for many names, at most `options.concurrency` requests at once.
+    /// Names are de-duplicated after normalisation; the result keeps the first-seen order and
+    /// pairs each normalised name with its own outcome, so one failure does not hide the rest.
+    pub async fn projects(
+        &self,
+        names: &[String],
+    ) -> Vec<(String, Result<Option<Project>, IndexError>)> {
+        let mut seen = std::collections::HashSet::new();
+        let unique: Vec<(String, String)> = names
+            .iter()
+            .filter(|n| seen.insert(normalize(n.trim())))
+            .map(|n| (normalize(n.trim()), n.clone()))
+            .collect();
+        let permits = Arc::new(Semaphore::new(self.inner.options.concurrency.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (position, (_, original)) in unique.iter().enumerate() {
+            let client = self.clone();
+            let permits = Arc::clone(&permits);
+            let original = original.clone();
+            tasks.spawn(async move {
+                // The semaphore is never closed, so acquiring cannot fail.
+                let _permit = permits.acquire_owned().await.ok();
+                (position, client.project(&original).await)
+            });
+        }
+        let mut results: Vec<Option<Result<Option<Project>, IndexError>>> =
+            (0..unique.len()).map(|_| None).collect();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((position, result)) => results[position] = Some(result),
+                // A panicking task is a bug; re-raise it rather than report a fake network error.
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(_) => {}
+            }
+        }
+        unique
+            .into_iter()
+            .zip(results)
+            .map(|((normalized, _), result)| {
+                let result = result.unwrap_or_else(|| {
+                    Err(IndexError::Client(
+                        "the lookup task was cancelled".to_owned(),
+                    ))
+                });
+                (normalized, result)
+            })
+            .collect()
+    }
+
+    async fn page_at(
+        &self,
+        position: usize,
+        normalized: &str,
+    ) -> Result<Option<Arc<ProjectPage>>, IndexError> {
+        let cell = {
+            // A poisoned lock only means another lookup panicked; the map itself is intact.
+            let mut cache = self
+                .inner
+                .cache
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            Arc::clone(cache.entry((position, normalized.to_owned())).or_default())
+        };
+        // Errors are not cached: the next call tries again.
+        cell.get_or_try_init(|| self.fetch(position, normalized))
+            .await
+            .cloned()
+    }
+
+    async fn fetch(
+        &self,
+        position: usize,
+        normalized: &str,
+    ) -> Result<Option<Arc<ProjectPage>>, IndexError> {
+        let index = &self.inner.indexes[position];
+        let url = index.url.project_url(normalized);
+        let store = self.inner.options.page_store.as_ref();
+        let cached = store.and_then(|s| s.load(&url));
+        let request = Request {
+            http: &index.http,
+            url: &url,
+            index: &index.url,
+            accept: simple::ACCEPT,
+            subject: normalized,
+            max_bytes: MAX_PAGE_BYTES,
+            validators: cached.as_ref(),
+        };
+        let fetched = match self.get_with_retries(request).await? {
+            Outcome::NotFound => return Ok(None),
+            Outcome::NotModified => match cached {
+                Some(page) => page,
+                // A 304 to a request without validators is a broken server.
+                None => {
+                    return Err(IndexError::Malformed {
+                        project: normalized.to_owned(),
+                        index: index.url.redacted(),
+                        message: "answered 304 Not Modified to an unconditional request".to_owned(),
+                    });
+                }
+            },
+            Outcome::Body(page) => {
+                let revalidatable = page.etag.is_some() || page.last_modified.is_some();
+                if let Some(store) = store.filter(|_| revalidatable) {
+                    store.store(&url, &page);
+                }
+                page
+            }
+        };
+        let shown = || index.url.redacted();
+        match parse_page(&fetched, normalized) {
+            Ok(page) => Ok(Some(Arc::new(page))),
+            Err(PageError::Malformed(message)) => Err(IndexError::Malformed {
+                project: normalized.to_owned(),
+                index: shown(),
+                message,
+            }),
+            Err(PageError::UnsupportedApiVersion(version)) => {
+                Err(IndexError::UnsupportedApiVersion {
+                    project: normalized.to_owned(),
+                    index: shown(),
+                    version,
+                })
+            }
+        }
+    }
+
+    /// Downloads a file that an index page links to (a PEP 658 `.metadata` file, a wheel), at
+    /// most `max_bytes`, with the same retries as pages. The credentials of the configured index
+    /// on the same origin (scheme, host, port) are sent, as pip does; other hosts get none.
+    /// `Ok(None)` on 404.
+    pub async fn fetch_file(
+        &self,
+        url: &url::Url,
+        max_bytes: usize,
+    ) -> Result<Option<Vec<u8>>, IndexError> {
+        let same_origin = self
+            .inner
+            .indexes
+            .iter()
+            .find(|i| i.url.url().origin() == url.origin());
+        let mut clean = url.clone();
+        let _ = clean.set_username("");
+        let _ = clean.set_password(None);
+        let anonymous;
+        let (http, index) = match same_origin {
+            Some(index) => (&index.http, &index.url),
+            None => {
+                anonymous = IndexUrl::parse(clean.origin().ascii_serialization().as_str())
+                    .map_err(|message| IndexError::Config {
+                        path: None,
+                        line: None,
+                        message: format!("cannot download {clean}: {message}"),
+                    })?;
+                if !anonymous.is_secure_origin() {
+                    return Err(IndexError::Insecure {
+                        index: anonymous.redacted(),
+                    });
+                }
+                (&self.inner.strict, &anonymous)
+            }
+        };
+        let subject = clean
+            .path_segments()
+            .and_then(|mut s| s.next_back())
+            .filter(|s| !s.is_empty())
+            .unwrap_or("file")
+            .to_owned();
+        let request = Request {
+            http,
+            url: &clean,
+            index,
+            accept: "*/*",
+            subject: &subject,
+            max_bytes,
+            validators: None,
+        };
+        match self.get_with_retries(request).await? {
+            Outcome::Body(fetched) => Ok(Some(fetched.body)),
+            Outcome::NotFound => Ok(None),
+            Outcome::NotModified => Err(IndexError::Malformed {
+                project: subject,
+                index: index.redacted(),
+                message: "answered 304 Not Modified to an unconditional request".to_owned(),
+            }),
+        }
+    }
+
+    /// One GET with bounded retries: connection errors, timeouts, broken-off bodies, 5xx and 429
+    /// are retried with exponential backoff (or a short `Retry-After`); 404/410 mean "not
+    /// found"; other statuses fail at once.
+    async fn get_with_retries(&self, req: Request<'_>) -> Result<Outcome, IndexError> {
+        let options = &self.inner.options;
+        let shown = req.index.redacted();
+        let attempts = options.attempts.max(1);
+        let mut last_failure = Failure::Timeout;
+        for attempt in 1..=attempts {
+            let mut request = req
+                .http
+                .get(req.url.clone())
+                .header(reqwest::header::ACCEPT, req.accept);
+            if let Some(creds) = req.index.credentials() {
+                request = request.basic_auth(&creds.username, creds.password.as_ref());
+            }
+            if let Some(cached) = req.validators {
+                if let Some(etag) = &cached.etag {
+                    request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+                }
+                if let Some(date) = &cached.last_modified {
+                    request = request.header(reqwest::header::IF_MODIFIED_SINCE, date);
+                }
+            }
+            let mut retry_after = None;
+            match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    if status == reqwest::StatusCode::NOT_FOUND
+                        || status == reqwest::StatusCode::GONE
+                    {
+                        return Ok(Outcome::NotFound);
+                    }
+                    if status == reqwest::StatusCode::NOT_MODIFIED {
+                        return Ok(Outcome::NotModified);
+                    }
+                    if status.is_success() {
+                        match read_body(response, req.max_bytes).await {
+                            Ok(Ok(fetched)) => return Ok(Outcome::Body(fetched)),
+                            Ok(Err(message)) => {
+                                return Err(IndexError::Malformed {
+                                    project: req.subject.to_owned(),
+                                    index: shown,
+                                    message,
+                                });
+                            }
+                            // The body broke off mid-way: worth another try.
+                            Err(failure) => last_failure = failure,
+                        }
+                    } else if status.is_server_error()
+                        || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                    {
+                        retry_after = parse_retry_after(response.headers());
+                        last_failure = Failure::Status(status.as_u16());
+                    } else {
+                        return Err(IndexError::Status {
+                            project: req.subject.to_owned(),
+                            index: shown,
+                            status: status.as_u16(),
+                            hint: status_hint(status.as_u16(), req.index.credential_source()),
+                        });
+                    }
+                }
+                Err(e) => last_failure = classify(&e),
+            }
+            if attempt < attempts {
+                let backoff = options.backoff.saturating_mul(1 << (attempt - 1).min(16));
+                tokio::time::sleep(retry_after.unwrap_or(backoff)).await;
+            }
+        }
+        let project = req.subject.to_owned();
+        Err(match last_failure {
+            Failure::Timeout => IndexError::Timeout {
+                project,
+                index: shown,
+                attempts,
+            },
+            Failure::Network(message) => IndexError::Network {
+                project,
+                index: shown,
+                attempts,
+                message,
+            },
+            Failure::Status(status) => IndexError::Status {
+                project,
+                index: shown,
+                status,
+                hint: " (server error, retries exhausted)",
+            },
+        })
+    }
+}
+
+struct Request<'a> {
+    http: &'a reqwest::Client,
+    /// Without credentials: they go in a header, never in a URL an error could print.
+    url: &'a url::Url,
+    /// The index whose credentials (if any) are sent, and whose redacted URL errors name.
+    index: &'a IndexUrl,
+    accept: &'a str,
+    /// What errors name: the project, or the file name.
+    subject: &'a str,
+    max_bytes: usize,
+    /// A stored copy to revalidate (`If-None-Match` / `If-Modified-Since`).
+    validators: Option<&'a CachedPage>,
+}
+
+enum Outcome {
+    NotFound,
+    NotModified,
+    Body(CachedPage),
+}
+
+enum Failure {
+    Timeout,
+    Network(String),
+    Status(u16),
+}
+
+fn classify(error: &reqwest::Error) -> Failure {
+    if error.is_timeout() {
+        Failure::Timeout
+    } else {
+        Failure::Network(error_chain(error))
+    }
+}
+
+/// An error and its causes, `a: b: c`, without the URL reqwest attaches.
+fn error_chain(error: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut parts = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = error.source();
+    // reqwest's own text ("error sending request for url (...)") names the URL: skip it, the
+    // caller names the (redacted) index instead.
+    while let Some(e) = source {
+        parts.push(e.to_string());
+        source = e.source();
+    }
+    parts.dedup();
+    if parts.is_empty() {
+        parts.push(if error.is_connect() {
+            "connection failed".to_owned()
+        } else {
+            "request failed".to_owned()
+        });
+    }
+    parts.join(": ")
+}
+
+fn status_hint(status: u16, credentials: Option<CredentialSource>) -> &'static str {
+    match (status, credentials) {
+        (401 | 403, None) => {
+            " (the index needs credentials: put them in ~/.netrc or in the index URL)"
+        }
+        (401 | 403, Some(CredentialSource::Url)) => {
+            " (the credentials in the index URL were refused)"
+        }
+        (401 | 403, Some(CredentialSource::Netrc)) => " (the credentials from netrc were refused)",
+        _ => "",
+    }
+}
+
+fn parse_retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds)).filter(|d| *d <= MAX_RETRY_AFTER)
+}
+
+/// Reads a successful response, at most `max_bytes`. The outer error is a transport failure
+/// (retryable), the inner one an oversized body (final).
+async fn read_body(
+    mut response: reqwest::Response,
+    max_bytes: usize,
+) -> Result<Result<CachedPage, String>, Failure> {
+    let header = |name: reqwest::header::HeaderName| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header(reqwest::header::CONTENT_TYPE).unwrap_or_default();
+    let etag = header(reqwest::header::ETAG);
+    let last_modified = header(reqwest::header::LAST_MODIFIED);
+    let url = response.url().clone();
+    let too_big = || format!("response larger than {} MiB", max_bytes >> 20);
+    if response
+        .content_length()
+        .is_some_and(|n| n > max_bytes as u64)
+    {
+        return Ok(Err(too_big()));
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > max_bytes {
+                    return Ok(Err(too_big()));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(classify(&e)),
+        }
+    }
+    Ok(Ok(CachedPage {
+        url,
+        content_type,
+        body,
+        etag,
+        last_modified,
+    }))
+}
+
+/// Parses a fetched page as JSON or HTML according to its content type (sniffed when absent).
+fn parse_page(fetched: &CachedPage, normalized: &str) -> Result<ProjectPage, PageError> {
+    let content_type = fetched
+        .content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let looks_json = if content_type.contains("json") {
+        true
+    } else if content_type.contains("html") {
+        false
+    } else {
+        fetched.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+    };
+    if looks_json {
+        simple::parse_json(&fetched.body, &fetched.url)
+    } else {
+        simple::parse_html(&fetched.body, &fetched.url, normalized)
+    }
+}
+
+/// The normalised name, refusing anything that is not a PEP 508 name (and could otherwise walk
+/// out of the index path).
+fn checked_name(name: &str) -> Result<String, IndexError> {
+    let trimmed = name.trim();
+    let valid = !trimmed.is_empty()
+        && trimmed
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && trimmed
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && trimmed
+            .bytes()
+            .last()
+            .is_some_and(|b| b.is_ascii_alphanumeric());
+    if valid {
+        Ok(normalize(trimmed))
+    } else {
+        Err(IndexError::InvalidName {
+            project: trimmed
+                .chars()
+                .take(100)
+                .collect::<String>()
+                .escape_debug()
+                .to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked_and_normalised() {
+        assert_eq!(checked_name("Foo_Bar.baz").unwrap(), "foo-bar-baz");
+        assert!(matches!(
+            checked_name("../etc/passwd"),
+            Err(IndexError::InvalidName { .. })
+        ));
+        assert!(checked_name("").is_err());
+        assert!(checked_name("-x").is_err());
+    }
+
+    #[test]
+    fn retry_after_is_bounded() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::RETRY_AFTER, "2".parse().unwrap());
+        assert_eq!(parse_retry_after(&headers), Some(Duration::from_secs(2)));
+        headers.insert(reqwest::header::RETRY_AFTER, "3600".parse().unwrap());
+        assert_eq!(parse_retry_after(&headers), None);
+    }
+}

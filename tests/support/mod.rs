@@ -1,0 +1,5 @@
+//! Helpers shared by the integration tests. Each test crate uses a different subset.
+#![allow(dead_code)]
+
+pub mod index_server;
+pub mod tls_server;

@@ -1,0 +1,155 @@
+//! `mlsupply-typo --online` verdicts against a local index.
+
+mod support;
+
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use mlsupply::finding::Severity;
+use mlsupply::index::{BlockingIndexClient, ClientOptions, IndexClient, IndexError, IndexSettings};
+use mlsupply::typo::online::{
+    EscalationPolicy, Presence, check_online, check_online_async, escalate, escalation_reason,
+};
+use support::index_server::{FileSpec, IndexServer, JsonPage, html_page};
+use wiremock::ResponseTemplate;
+
+fn options() -> ClientOptions {
+    ClientOptions {
+        backoff: Duration::from_millis(5),
+        attempts: 2,
+        ..ClientOptions::default()
+    }
+}
+
+fn days_ago(now: Timestamp, days: i64) -> String {
+    (now - SignedDuration::from_hours(24 * days)).to_string()
+}
+
+/// `reqeusts`: young, one release. `requests`: old, many releases. `htmlonly`: no PEP 700 data.
+async fn populated_server(now: Timestamp) -> IndexServer {
+    let server = IndexServer::start().await;
+    server
+        .json_project(
+            "reqeusts",
+            &JsonPage::new("reqeusts")
+                .file(FileSpec::sdist("reqeusts", "0.0.1").uploaded(&days_ago(now, 12)))
+                .file(FileSpec::wheel("reqeusts", "0.0.1").uploaded(&days_ago(now, 12)))
+                .versions(&["0.0.1"]),
+        )
+        .await;
+    let mut old = JsonPage::new("requests");
+    for (i, v) in ["2.31.0", "2.9.1", "2.32.3", "2.0.0"].iter().enumerate() {
+        old = old.file(FileSpec::wheel("requests", v).uploaded(&days_ago(now, 3000 - i as i64)));
+    }
+    server
+        .json_project(
+            "requests",
+            &old.versions(&["2.31.0", "2.9.1", "2.32.3", "2.0.0"]),
+        )
+        .await;
+    server
+        .html_project(
+            "htmlonly",
+            &html_page(&[FileSpec::wheel("htmlonly", "1.0")]),
+        )
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn missing_young_old_and_unknown() {
+    let now = Timestamp::now();
+    let server = populated_server(now).await;
+    let client = IndexClient::new(
+        &IndexSettings::single(&server.index_url()).unwrap(),
+        options(),
+    )
+    .unwrap();
+    // `requеsts` has a Cyrillic `е`: not a valid name, so no verdict (and no request).
+    let names: Vec<String> = [
+        "Reqeusts",
+        "requests",
+        "reqeusts",
+        "htmlonly",
+        "requеsts",
+        "ghost-pkg",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let verdicts = check_online_async(&client, &names).await.unwrap();
+    let order: Vec<&str> = verdicts.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(
+        order,
+        ["reqeusts", "requests", "htmlonly", "ghost-pkg"],
+        "distinct names"
+    );
+    let policy = EscalationPolicy::default();
+
+    let young = &verdicts[0];
+    let facts = young.facts().unwrap();
+    assert_eq!(facts.releases, Some(1));
+    assert_eq!(facts.first_upload.unwrap().to_string(), days_ago(now, 12));
+    assert_eq!(
+        escalate(Severity::Warning, young, now, &policy),
+        Severity::Error
+    );
+    assert_eq!(
+        escalation_reason(facts, now).as_deref(),
+        Some("first uploaded 12 days ago, 1 release")
+    );
+
+    let old = &verdicts[1];
+    assert_eq!(old.facts().unwrap().releases, Some(4));
+    assert_eq!(
+        escalate(Severity::Warning, old, now, &policy),
+        Severity::Warning
+    );
+
+    let unknown = verdicts[2].facts().unwrap();
+    assert_eq!((unknown.first_upload, unknown.releases), (None, None));
+    assert_eq!(
+        escalate(Severity::Warning, &verdicts[2], now, &policy),
+        Severity::Warning
+    );
+
+    let ghost = &verdicts[3];
+    assert!(matches!(ghost.presence, Presence::Missing { .. }));
+    assert_eq!(
+        ghost.missing_message().unwrap(),
+        format!(
+            "`ghost-pkg` does not exist on {}: anyone can register it",
+            server.index_url()
+        )
+    );
+}
+
+#[tokio::test]
+async fn an_index_failure_is_an_error_not_a_missing_package() {
+    let server = IndexServer::start().await;
+    server.respond("numpy", ResponseTemplate::new(502)).await;
+    let client = IndexClient::new(
+        &IndexSettings::single(&server.index_url()).unwrap(),
+        options(),
+    )
+    .unwrap();
+    let err = check_online_async(&client, &["numpy".to_owned(), "other".to_owned()])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, IndexError::Status { status: 502, .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn blocking_check_for_the_binaries() {
+    let now = Timestamp::now();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(populated_server(now));
+    let settings = IndexSettings::single(&server.index_url()).unwrap();
+    let client = BlockingIndexClient::new(&settings, options()).unwrap();
+    let verdicts = check_online(&client, &["requests".to_owned(), "nope".to_owned()]).unwrap();
+    assert!(verdicts[0].facts().is_some());
+    assert!(verdicts[1].missing_message().is_some());
+}
