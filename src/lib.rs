@@ -11,11 +11,13 @@ pub mod deps;
 pub mod exit;
 pub mod files;
 pub mod finding;
+pub mod notebookjson;
 pub mod output;
 pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod suppress;
 pub mod typo;
+pub mod yamlpos;
 
 pub use finding::{Finding, Severity, Span};
