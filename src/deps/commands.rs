@@ -1067,7 +1067,10 @@ impl MakeVars {
     fn collect(lines: &[MappedText]) -> MakeVars {
         let mut vars: std::collections::HashMap<String, MappedText> = Default::default();
         let mut in_define = false;
-        for line in lines {
+        let mut n = 0;
+        while n < lines.len() {
+            let line = &lines[n];
+            n += 1;
             let text = line.as_str();
             if text.starts_with('\t') {
                 continue;
@@ -1081,7 +1084,20 @@ impl MakeVars {
                 in_define = true;
                 continue;
             }
-            let mut body = line.trim();
+            // Backslash-newline in a definition becomes one space.
+            let mut joined = line.clone();
+            while joined.as_str().ends_with('\\') && n < lines.len() {
+                let keep = joined.len() - 1;
+                let mut next = joined.slice(0..keep);
+                if let Some(origin) = joined.origin_of(keep) {
+                    next.push_char(' ', origin);
+                }
+                let following = lines[n].trim();
+                next.push_mapped(&following, 0..following.len());
+                joined = next;
+                n += 1;
+            }
+            let mut body = joined.trim();
             for prefix in ["export ", "override "] {
                 if body.as_str().starts_with(prefix) {
                     body = body.slice(prefix.len()..body.len()).trim();

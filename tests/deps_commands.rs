@@ -1,0 +1,248 @@
+//! Install commands found in every surface where people type them, with exact positions.
+//!
+//! Each fixture lives in `tests/fixtures/commands/`; expected columns were counted on the raw
+//! file (for notebooks and JSON exec forms, on the escaped text: `\u00e9` is six columns).
+//! Every fixture is also read with CRLF line endings and must give the same places.
+
+use std::path::{Path, PathBuf};
+
+use mlsupply::deps::{self, DepSource, Extracted};
+use mlsupply::source::SourceFile;
+
+fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/commands")
+}
+
+fn load(rel: &str, crlf: bool) -> SourceFile {
+    let abs = fixture_dir().join(rel);
+    let mut text = std::fs::read_to_string(&abs).unwrap();
+    if crlf {
+        text = text.replace('\n', "\r\n");
+    }
+    SourceFile::new(rel, abs, text)
+}
+
+fn extract(rel: &str, crlf: bool) -> (SourceFile, Extracted) {
+    let kind = deps::classify(rel).unwrap_or_else(|| panic!("{rel} is not classified"));
+    let file = load(rel, crlf);
+    let out = deps::extract(&file, kind);
+    (file, out)
+}
+
+/// (name, line, column, end column) of every dependency, in order.
+type Expected<'a> = &'a [(&'a str, u32, u32, u32)];
+
+fn check(rel: &str, expected: Expected) -> Extracted {
+    let mut first = None;
+    for crlf in [false, true] {
+        let (file, out) = extract(rel, crlf);
+        assert!(out.findings.is_empty(), "{rel}: {:?}", out.findings);
+        let got: Vec<(String, u32, u32, u32)> = out
+            .deps
+            .iter()
+            .map(|d| {
+                (
+                    d.name.clone(),
+                    d.span.line,
+                    d.span.column,
+                    d.span.end_column,
+                )
+            })
+            .collect();
+        let want: Vec<(String, u32, u32, u32)> = expected
+            .iter()
+            .map(|(n, l, c, e)| (n.to_string(), *l, *c, *e))
+            .collect();
+        assert_eq!(got, want, "{rel} (crlf: {crlf})");
+        for dep in &out.deps {
+            assert_eq!(dep.span.line, dep.span.end_line, "{rel}: {dep:?}");
+            // Without escapes, the span covers exactly the name in the file.
+            let line = file.line(dep.span.line).unwrap();
+            let covered: String = line
+                .chars()
+                .skip(dep.span.column as usize - 1)
+                .take((dep.span.end_column - dep.span.column) as usize)
+                .collect();
+            if !covered.contains('\\') {
+                assert_eq!(covered, dep.name, "{rel}: {dep:?}");
+            }
+        }
+        if first.is_none() {
+            first = Some(out);
+        }
+    }
+    first.unwrap()
+}
+
+fn includes(out: &Extracted) -> Vec<(String, bool, u32)> {
+    out.includes
+        .iter()
+        .map(|i| (i.written.clone(), i.constraint, i.span.line))
+        .collect()
+}
+
+#[test]
+fn dockerfile_continuations_exec_form_and_heredocs() {
+    let out = check(
+        "Dockerfile",
+        &[
+            ("numpy", 9, 9, 14),
+            ("pandas", 11, 10, 16),
+            ("scikit-learn", 13, 10, 22),
+            ("torch", 16, 90, 95),
+            ("pkg", 17, 68, 71),
+            ("requests", 18, 38, 46),
+            ("café-lib", 18, 50, 63),
+            ("fastapi", 19, 36, 43),
+            ("uvicorn", 19, 71, 78),
+            ("transformers", 22, 13, 25),
+            ("accelerate", 23, 5, 15),
+            ("onbuild-pkg", 31, 25, 36),
+            ("torch", 32, 18, 23),
+        ],
+    );
+    assert_eq!(includes(&out), [("requirements.txt".into(), false, 16)]);
+    assert_eq!(
+        out.includes[0].path,
+        fixture_dir().join("requirements.txt"),
+        "pip resolves -r against the cwd; we take the Dockerfile's directory"
+    );
+}
+
+#[test]
+fn dockerfile_escape_directive() {
+    check(
+        "docker/Dockerfile.windows",
+        &[("pywin32", 4, 5, 12), ("wmi", 5, 5, 8)],
+    );
+}
+
+#[test]
+fn shell_script_wrappers_and_tools() {
+    let out = check(
+        "scripts/setup.sh",
+        &[
+            ("pip", 6, 5, 8),
+            ("wheel", 6, 9, 14),
+            ("uv", 7, 39, 41),
+            ("httpx", 8, 9, 14),
+            ("pytest", 8, 35, 41),
+            ("mkdocs", 9, 25, 31),
+            ("einops", 10, 29, 35),
+            ("jinja2", 11, 61, 67),
+        ],
+    );
+    assert_eq!(
+        includes(&out),
+        [
+            ("constraints.txt".into(), true, 11),
+            ("../requirements/base.txt".into(), false, 11),
+        ]
+    );
+    assert_eq!(
+        out.includes[1].path,
+        fixture_dir()
+            .join("scripts")
+            .join("../requirements/base.txt")
+    );
+}
+
+#[test]
+fn makefile_variables_map_to_their_definitions() {
+    let out = check(
+        "Makefile",
+        &[
+            ("pip", 9, 28, 31),
+            ("ruff", 5, 8, 12),
+            ("mypy", 11, 3, 7),
+            ("pytest", 3, 13, 19),
+            ("pytest-cov", 4, 2, 12),
+            ("black", 13, 39, 44),
+        ],
+    );
+    assert_eq!(includes(&out), [("requirements.txt".into(), false, 10)]);
+}
+
+#[test]
+fn notebook_cells_escapes_and_magics() {
+    check(
+        "train.ipynb",
+        &[
+            ("transformers", 17, 24, 36),
+            ("datasets", 17, 45, 53),
+            // `acc\u00e9lerate` in the file: the escape is six columns wide.
+            ("accélerate", 18, 30, 45),
+            ("peft", 19, 10, 14),
+            ("bitsandbytes", 21, 39, 51),
+            // One JSON string holding three cell lines: all on file line 30.
+            ("sentencepiece", 30, 62, 75),
+            ("tiktoken", 30, 94, 102),
+            ("wandb", 45, 8, 13),
+        ],
+    );
+}
+
+#[test]
+fn workflow_jobs_and_scalar_styles() {
+    let out = check(
+        ".github/workflows/ci.yml",
+        &[
+            ("pip", 14, 43, 46),
+            ("coverage", 16, 13, 21),
+            ("numpy", 17, 44, 49),
+            ("pytest-xdist", 18, 26, 38),
+            ("folded-one", 22, 11, 21),
+            ("folded-two", 23, 11, 21),
+            ("flake8", 28, 29, 35),
+            ("ruff", 28, 60, 64),
+            ("pre-commit", 30, 30, 40),
+            ("sphinx-build-tool", 41, 22, 39),
+            ("sphinx-build", 41, 40, 52),
+            ("sphinx", 42, 23, 29),
+            ("furo", 43, 13, 17),
+        ],
+    );
+    assert_eq!(includes(&out), [("requirements-dev.txt".into(), false, 15)]);
+}
+
+#[test]
+fn composite_action_steps() {
+    check("action.yml", &[("composite-pkg", 7, 34, 47)]);
+}
+
+#[test]
+fn conda_environment_pip_section() {
+    let out = check(
+        "environment.yml",
+        &[
+            ("torch", 11, 9, 14),
+            ("opencv-python-headless", 12, 10, 32),
+            ("einops", 15, 9, 15),
+            ("lightning", 16, 9, 18),
+        ],
+    );
+    assert_eq!(includes(&out), [("requirements/gpu.txt".into(), false, 10)]);
+    assert_eq!(
+        out.includes[0].path,
+        fixture_dir().join("requirements/gpu.txt")
+    );
+}
+
+#[test]
+fn malformed_files_are_parse_errors_with_their_line() {
+    for (rel, line) in [("broken.ipynb", 3), ("environment-broken.yml", 4)] {
+        let kind = if rel.ends_with(".ipynb") {
+            DepSource::Notebook
+        } else {
+            DepSource::CondaEnv
+        };
+        let file = load(rel, false);
+        let out = deps::extract(&file, kind);
+        assert!(out.deps.is_empty(), "{rel}");
+        assert_eq!(out.findings.len(), 1, "{rel}: {:?}", out.findings);
+        let finding = &out.findings[0];
+        assert_eq!(finding.rule, "parse-error", "{rel}");
+        assert_eq!(finding.path, rel);
+        assert_eq!(finding.line, line, "{rel}: {}", finding.message);
+    }
+}
