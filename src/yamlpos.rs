@@ -102,7 +102,12 @@ enum Frame {
     Map(Vec<(Node, Node)>, Option<Node>, usize),
 }
 
+/// Deeper nesting is refused: no workflow or environment file needs it, and the tree's users
+/// recurse over it.
+const MAX_DEPTH: usize = 256;
+
 struct Builder {
+    too_deep: Option<usize>,
     /// Byte offset of each char (yaml-rust2 markers count chars), plus the text length.
     char_bytes: Vec<usize>,
     stack: Vec<Frame>,
@@ -146,8 +151,14 @@ impl MarkedEventReceiver for Builder {
                 }));
             }
             Event::Alias(_) => self.insert(Node::Alias(at)),
+            Event::SequenceStart(..) | Event::MappingStart(..)
+                if self.stack.len() >= MAX_DEPTH || self.too_deep.is_some() =>
+            {
+                self.too_deep.get_or_insert(at);
+            }
             Event::SequenceStart(..) => self.stack.push(Frame::Seq(Vec::new(), at)),
             Event::MappingStart(..) => self.stack.push(Frame::Map(Vec::new(), None, at)),
+            _ if self.too_deep.is_some() => {}
             Event::SequenceEnd | Event::MappingEnd => {
                 let node = match self.stack.pop() {
                     Some(Frame::Seq(items, at)) => Node::Seq(items, at),
@@ -166,13 +177,20 @@ pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
     let mut char_bytes: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
     char_bytes.push(text.len());
     let mut builder = Builder {
+        too_deep: None,
         char_bytes,
         stack: Vec::new(),
         docs: Vec::new(),
     };
     let mut parser = Parser::new_from_str(text);
     match parser.load(&mut builder, true) {
-        Ok(()) => Ok(builder.docs),
+        Ok(()) => match builder.too_deep {
+            Some(offset) => Err(YamlError {
+                message: format!("nested deeper than {MAX_DEPTH} levels"),
+                offset,
+            }),
+            None => Ok(builder.docs),
+        },
         Err(error) => Err(YamlError {
             message: error.info().to_string(),
             offset: builder.byte(*error.marker()),
@@ -331,5 +349,10 @@ mod tests {
         assert_eq!(items[1].get("b").unwrap().as_str(), Some("c"));
         let error = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(error.offset > 0, "{error:?}");
+        let deep: String = (0..300)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
+        let error = parse(&deep).unwrap_err();
+        assert!(error.message.contains("deeper"), "{error:?}");
     }
 }

@@ -612,12 +612,7 @@ fn read_arguments(file: &SourceFile, mode: Mode, words: &[Word], out: &mut Extra
                 let mut found = None;
                 for (k, c) in s.char_indices().skip(1) {
                     let end = k + c.len_utf8();
-                    let short = &s[k - 1..end];
-                    let short = if k == 1 {
-                        short.to_string()
-                    } else {
-                        format!("-{c}")
-                    };
+                    let short = format!("-{c}");
                     if all_value_options(&spec).any(|o| o == short) {
                         let name: &'static str = all_value_options(&spec)
                             .find(|o| *o == short)
@@ -774,7 +769,36 @@ fn heredoc_is_script(command: &SimpleCommand) -> bool {
 pub fn scan_command(file: &SourceFile, words: &[Word], out: &mut Extracted) {
     if let Some((mode, start)) = recognise(words) {
         read_arguments(file, mode, words.get(start..).unwrap_or(&[]), out);
+    } else if let Some(script) = shell_c_script(words) {
+        // `bash -c "pip install x"`: the argument is a script of its own (always shorter than
+        // the line it came from, so this recursion ends).
+        scan_script(file, &script.text.lines(), out);
     }
+}
+
+/// The script of `sh -c SCRIPT` (also `bash -lc`, `su -c`), if literal. The shell may come after
+/// other words (`sudo bash -c`, `docker run img bash -c`): what it runs is installed somewhere all
+/// the same.
+fn shell_c_script(words: &[Word]) -> Option<&Word> {
+    let i = words.iter().position(|w| {
+        matches!(
+            program(w),
+            Some("sh" | "bash" | "dash" | "zsh" | "ash" | "su")
+        )
+    })?;
+    // The first operand after an option cluster containing `c` is the script.
+    let mut j = i + 1;
+    while let Some(word) = words.get(j) {
+        let s = word.as_str();
+        if !s.starts_with('-') || s.starts_with("--") {
+            return None;
+        }
+        j += 1;
+        if s.contains('c') {
+            return words.get(j).filter(|w| w.is_literal());
+        }
+    }
+    None
 }
 
 /// Reads `line` as the arguments of `pip install` (a requirements-file option line such as
@@ -811,6 +835,16 @@ pub fn scan_script(file: &SourceFile, lines: &[MappedText], out: &mut Extracted)
                 logical.push_mapped(line, 0..text.len());
                 break;
             }
+        }
+        // A quote left open continues on the next lines (`python -c "...` over several lines):
+        // they are part of one word, not commands of their own.
+        while n < lines.len() && cmd_shell::tokenize(&logical).unterminated.is_some() {
+            let at = logical
+                .origin_of(logical.len().saturating_sub(1))
+                .map_or(0, |r| r.end);
+            logical.push_char('\n', at..at);
+            logical.push_mapped(&lines[n], 0..lines[n].len());
+            n += 1;
         }
         let heredocs = scan_line(file, &logical, out);
         n = read_heredoc_bodies(file, lines, n, &heredocs, out);
@@ -1057,6 +1091,9 @@ fn scan_exec_form(file: &SourceFile, argv: &[Word], out: &mut Extracted) {
 // ---------------------------------------------------------------------------------------------
 // Makefiles.
 
+/// Longest recipe line that variable expansion may build, in bytes.
+const MAX_EXPANSION: usize = 1 << 16;
+
 struct MakeVars {
     vars: std::collections::HashMap<String, MappedText>,
 }
@@ -1175,7 +1212,8 @@ impl MakeVars {
                 }
             };
             match self.vars.get(name) {
-                Some(value) if depth < 16 && !name.is_empty() => {
+                // The depth and size caps keep `A = $(B)$(B)`, `B = $(C)$(C)`, ... from blowing up.
+                Some(value) if depth < 16 && !name.is_empty() && out.len() < MAX_EXPANSION => {
                     let expanded = self.expand(value, depth + 1);
                     out.push_mapped(&expanded, 0..expanded.len());
                 }
@@ -1373,6 +1411,46 @@ mod tests {
         ];
         for (line, expected) in cases {
             assert_eq!(shell(line), *expected, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn shell_c_scripts_and_multiline_quotes() {
+        let text = "docker run img bash -lc \"pip install inner && pip install two\"\nsu -c 'pip install viasu' root\npython -c \"\nimport os\npip install notacommand\n\" && pip install after\n";
+        assert_eq!(
+            names(extract_shell, "a.sh", text),
+            [
+                ("inner".to_string(), 1, 38),
+                ("two".to_string(), 1, 59),
+                ("viasu".to_string(), 2, 20),
+                ("after".to_string(), 6, 18),
+            ]
+        );
+    }
+
+    #[test]
+    fn hostile_input_does_not_panic_or_explode() {
+        let mut make = String::from("A0 = x\n");
+        for i in 1..40 {
+            make.push_str(&format!("A{i} = $(A{p})$(A{p})\n", p = i - 1));
+        }
+        make.push_str("all:\n\tpip install $(A39) ok\n");
+        let file = SourceFile::new("Makefile", "Makefile", make);
+        let out = extract_makefile(&file);
+        assert_eq!(out.deps.last().map(|d| d.name.as_str()), Some("ok"));
+        for line in [
+            "pip install -é x",
+            "pip install -\u{e9}r",
+            "pip install 'é",
+            "pip \\",
+            "$(",
+            "`",
+            "\"$",
+            "pip install --=x",
+        ] {
+            let file = SourceFile::new("a.sh", "a.sh", line.to_string());
+            let out = extract_shell(&file);
+            assert!(out.deps.len() <= 1, "{line:?}: {:?}", out.deps);
         }
     }
 

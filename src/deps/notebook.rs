@@ -56,7 +56,7 @@ fn command_of(line: &MappedText) -> Option<MappedText> {
         return Some(line.slice(indent + skip..text.len()));
     }
     let rest = body.strip_prefix('%')?;
-    let magic = rest.split_whitespace().next().unwrap_or("");
+    let magic = rest.split(|c: char| c.is_whitespace()).next().unwrap_or("");
     match magic {
         // `%pip install x` runs `pip install x` in the kernel's environment.
         "pip" | "uv" => Some(line.slice(indent + 1..text.len())),
