@@ -200,9 +200,27 @@ fn workflow_jobs_and_scalar_styles() {
             ("sphinx-build", 41, 40, 52),
             ("sphinx", 42, 23, 29),
             ("furo", 43, 13, 17),
+            ("toolpkg", 52, 45, 52),
         ],
     );
-    assert_eq!(includes(&out), [("requirements-dev.txt".into(), false, 15)]);
+    assert_eq!(
+        includes(&out),
+        [
+            ("requirements-dev.txt".into(), false, 15),
+            ("requirements.txt".into(), false, 50),
+            ("constraints.txt".into(), true, 52),
+        ]
+    );
+    // Steps run in the workspace root or their working-directory, not next to the workflow.
+    let paths: Vec<PathBuf> = out.includes.iter().map(|i| i.path.clone()).collect();
+    assert_eq!(
+        paths,
+        [
+            fixture_dir().join("requirements-dev.txt"),
+            fixture_dir().join("services/api").join("requirements.txt"),
+            fixture_dir().join("tools").join("constraints.txt"),
+        ]
+    );
 }
 
 #[test]

@@ -6,6 +6,12 @@
 //! [`crate::yamlpos::Scalar::mapped`], so names in block scalars (`|`, `>`), plain and quoted
 //! scalars get their own line and column. `${{ ... }}` expressions are left unexpanded and are
 //! never taken for names. Steps whose `shell:` is `python` run Python, not a shell, and are skipped.
+//!
+//! `-r`/`-c` files are resolved against the directory the step runs in, not against the workflow
+//! file: GitHub runs steps in the workspace (the repository root), or in the step's, job's or
+//! workflow's `working-directory` when one is given as plain text.
+
+use std::path::{Path, PathBuf};
 
 use super::Extracted;
 use super::commands;
@@ -23,8 +29,9 @@ pub fn extract(file: &SourceFile) -> Extracted {
             return out;
         }
     };
+    let root = repository_root(file);
     for doc in &docs {
-        visit(file, doc, &mut out);
+        visit(file, &root, doc, None, &mut out);
     }
     out
 }
@@ -41,7 +48,31 @@ pub fn yaml_error(file: &SourceFile, error: &yamlpos::YamlError) -> Finding {
     )
 }
 
-fn visit(file: &SourceFile, node: &Node, out: &mut Extracted) {
+/// The scanned root: `abs_path` with as many components removed as `rel_path` has.
+fn repository_root(file: &SourceFile) -> PathBuf {
+    let mut root = file.abs_path.clone();
+    for _ in file.rel_path.split('/').filter(|c| !c.is_empty()) {
+        root.pop();
+    }
+    root
+}
+
+/// `defaults: run: working-directory:` of a workflow or job, if plain text.
+fn default_working_directory(node: &Node) -> Option<&str> {
+    node.get("defaults")?
+        .get("run")?
+        .get("working-directory")?
+        .as_str()
+}
+
+fn visit<'a>(
+    file: &SourceFile,
+    root: &Path,
+    node: &'a Node,
+    working_directory: Option<&'a str>,
+    out: &mut Extracted,
+) {
+    let working_directory = default_working_directory(node).or(working_directory);
     match node {
         Node::Map(entries, _) => {
             for (key, value) in entries {
@@ -49,16 +80,28 @@ fn visit(file: &SourceFile, node: &Node, out: &mut Extracted) {
                     && let Some(steps) = value.as_seq()
                 {
                     for step in steps {
+                        let before = out.includes.len();
                         scan_step(file, step, out);
+                        let dir = step
+                            .get("working-directory")
+                            .and_then(Node::as_str)
+                            .or(working_directory);
+                        let base = match dir {
+                            Some(dir) if !dir.contains("${{") => root.join(dir),
+                            _ => root.to_path_buf(),
+                        };
+                        for include in &mut out.includes[before..] {
+                            include.path = base.join(&include.written);
+                        }
                     }
                 } else {
-                    visit(file, value, out);
+                    visit(file, root, value, working_directory, out);
                 }
             }
         }
         Node::Seq(items, _) => {
             for item in items {
-                visit(file, item, out);
+                visit(file, root, item, working_directory, out);
             }
         }
         _ => {}
