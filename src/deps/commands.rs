@@ -1455,6 +1455,38 @@ mod tests {
     }
 
     #[test]
+    fn dockerfile_forms() {
+        let text = "FROM x\nRUN [ -f req.txt ] && pip install shellform\nRUN [\"pip\", \"install\", \"-r\", \"r.txt\", \"execpkg\"]\nRUN [\"python\", \"-m\", \"pip\", \"install\", \"$NOT_EXPANDED\"]\nRUN pip install a \\\n\n  b\nCMD [\"pip\", \"install\", \"notrun\"]\n";
+        let file = SourceFile::new("Dockerfile", "Dockerfile", text.to_string());
+        let out = extract_dockerfile(&file);
+        let got: Vec<(&str, u32, u32)> = out
+            .deps
+            .iter()
+            .map(|d| (d.name.as_str(), d.span.line, d.span.column))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("shellform", 2, 35),
+                ("execpkg", 3, 40),
+                ("a", 5, 17),
+                ("b", 7, 3)
+            ]
+        );
+        assert_eq!(out.includes.len(), 1);
+        assert_eq!(out.findings.len(), 0);
+        let open = SourceFile::new(
+            "Dockerfile",
+            "Dockerfile",
+            "RUN <<EOF\npip install x\n".into(),
+        );
+        let out = extract_dockerfile(&open);
+        assert_eq!(out.deps.len(), 1);
+        assert_eq!(out.findings[0].rule, "parse-error");
+        assert_eq!(out.findings[0].line, 1);
+    }
+
+    #[test]
     fn requirement_names() {
         let cases = [
             ("numpy", Some("numpy")),

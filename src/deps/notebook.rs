@@ -105,3 +105,40 @@ fn scan_cell(file: &SourceFile, source: &MappedText, out: &mut Extracted) {
         commands::scan_line(file, &command, out);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(json: &str) -> Vec<(String, u32, u32)> {
+        let file = SourceFile::new("n.ipynb", "n.ipynb", json.to_string());
+        let out = extract(&file);
+        assert!(out.findings.is_empty(), "{:?}", out.findings);
+        out.deps
+            .iter()
+            .map(|d| (d.name.clone(), d.span.line, d.span.column))
+            .collect()
+    }
+
+    #[test]
+    fn capture_cells_indented_bangs_and_nbformat_3() {
+        let v4 = r#"{"cells": [{"cell_type": "code", "source": ["%%capture\n", "%pip install a\n", "if True:\n", "    ! pip install b\n", "%system pip install c\n", "%%bash\n", "pip install notbash\n"]}]}"#;
+        let got: Vec<String> = names(v4).into_iter().map(|(n, _, _)| n).collect();
+        assert_eq!(got, ["a", "b", "c"]);
+        let v3 = "{\"worksheets\": [{\"cells\": [\n{\"cell_type\": \"code\", \"input\": [\"!pip install old\"]}]}]}";
+        assert_eq!(names(v3), [("old".to_string(), 2, 47)]);
+    }
+
+    #[test]
+    fn bad_cells_are_reported_and_the_rest_is_read() {
+        let json = "{\"cells\": [\n{\"cell_type\": \"code\", \"source\": 5},\n{\"cell_type\": \"code\", \"source\": \"!pip install ok\"}]}";
+        let file = SourceFile::new("n.ipynb", "n.ipynb", json.to_string());
+        let out = extract(&file);
+        assert_eq!(out.deps.len(), 1);
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(out.findings[0].line, 2);
+        assert_eq!(out.findings[0].rule, "parse-error");
+        let not_nb = SourceFile::new("n.ipynb", "n.ipynb", "{\"a\": 1}".to_string());
+        assert!(extract(&not_nb).findings[0].message.contains("no `cells`"));
+    }
+}
