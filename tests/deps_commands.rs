@@ -209,6 +209,7 @@ fn workflow_jobs_and_scalar_styles() {
             ("requirements-dev.txt".into(), false, 15),
             ("requirements.txt".into(), false, 50),
             ("constraints.txt".into(), true, 52),
+            ("requirements.txt".into(), false, 53),
         ]
     );
     // Steps run in the workspace root or their working-directory, not next to the workflow.
@@ -219,6 +220,9 @@ fn workflow_jobs_and_scalar_styles() {
             fixture_dir().join("requirements-dev.txt"),
             fixture_dir().join("services/api").join("requirements.txt"),
             fixture_dir().join("tools").join("constraints.txt"),
+            fixture_dir()
+                .join("services/api")
+                .join("web/requirements.txt"),
         ]
     );
 }

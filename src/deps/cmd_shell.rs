@@ -207,6 +207,12 @@ pub fn tokenize(line: &MappedText) -> Tokens {
                 b.push(i..end, end == i + 1 && bytes[i] == b'$');
                 i = end;
             }
+            // Process substitution `<(cmd)` / `>(cmd)`: an unknown file name, part of a word.
+            b'<' | b'>' if bytes.get(i + 1) == Some(&b'(') => {
+                let end = matching(s, i + 1, b'(', b')');
+                b.push(i..end, false);
+                i = end;
+            }
             b'<' | b'>' => {
                 // `2>file`: a word of digits right before a redirection is its file descriptor.
                 if let Some(word) = &b.word

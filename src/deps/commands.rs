@@ -10,7 +10,7 @@
 //! skipped, and the name is taken out of each requirement (`name[extra]==1`, `"name>=1; marker"`,
 //! `name @ url`). Nothing is ever executed or expanded: a word built from `$VAR` is not a name.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::cmd_shell::{self, Heredoc, SimpleCommand, Word};
 use super::cmd_text::MappedText;
@@ -642,6 +642,13 @@ fn read_arguments(file: &SourceFile, mode: Mode, words: &[Word], out: &mut Extra
                         };
                         (next, 0..next.as_str().len(), whole)
                     }
+                    // Only a missing file is worth a finding: for other options our table
+                    // may be behind the tool's, and a wrong error is worse than none.
+                    None if !spec.requirement.contains(&option)
+                        && !spec.constraint.contains(&option) =>
+                    {
+                        continue;
+                    }
                     None => {
                         out.findings.push(parse_error(
                             file,
@@ -733,12 +740,59 @@ pub struct LineHeredoc {
     pub is_script: bool,
 }
 
+/// Where a script has `cd`ed to, relative to the directory its `-r`/`-c` files resolve against
+/// by default (see [`resolve`]); `None` once that is unknown (`cd "$DIR"`, `cd /abs`), in which
+/// case the default is kept as the best guess.
+type Cwd = Option<PathBuf>;
+
+/// Follows `cd DIR` / `pushd DIR` / `popd`; returns whether `words` was one of them.
+fn track_cd(words: &[Word], cwd: &mut Cwd) -> bool {
+    let Some(name) = words.first().and_then(program) else {
+        return false;
+    };
+    match name {
+        "cd" | "pushd" => {
+            let target = words[1..]
+                .iter()
+                .find(|w| !w.as_str().starts_with('-') || w.as_str() == "-");
+            *cwd = match (cwd.take(), target) {
+                (Some(dir), Some(target))
+                    if target.is_literal()
+                        && !target.as_str().is_empty()
+                        && !target.as_str().starts_with(['/', '~', '-', '\\'])
+                        && !target.as_str().contains(':') =>
+                {
+                    Some(dir.join(target.as_str()))
+                }
+                _ => None,
+            };
+            true
+        }
+        "popd" => {
+            *cwd = None;
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Records the packages installed by one logical shell command line; returns its here-documents.
 pub fn scan_line(file: &SourceFile, line: &MappedText, out: &mut Extracted) -> Vec<LineHeredoc> {
+    scan_line_in(file, line, &mut Some(PathBuf::new()), out)
+}
+
+fn scan_line_in(
+    file: &SourceFile,
+    line: &MappedText,
+    cwd: &mut Cwd,
+    out: &mut Extracted,
+) -> Vec<LineHeredoc> {
     let tokens = cmd_shell::tokenize(line);
     let mut heredocs = Vec::new();
     for command in cmd_shell::simple_commands(&tokens.tokens) {
-        scan_command(file, &command.words, out);
+        if !track_cd(&command.words, cwd) {
+            scan_command_in(file, &command.words, cwd, out);
+        }
         let is_script = heredoc_is_script(&command);
         heredocs.extend(
             command
@@ -767,12 +821,22 @@ fn heredoc_is_script(command: &SimpleCommand) -> bool {
 
 /// Records the packages installed by one simple command given as words (exec-form `RUN [...]`).
 pub fn scan_command(file: &SourceFile, words: &[Word], out: &mut Extracted) {
+    scan_command_in(file, words, &mut Some(PathBuf::new()), out);
+}
+
+fn scan_command_in(file: &SourceFile, words: &[Word], cwd: &mut Cwd, out: &mut Extracted) {
     if let Some((mode, start)) = recognise(words) {
+        let before = out.includes.len();
         read_arguments(file, mode, words.get(start..).unwrap_or(&[]), out);
+        if let Some(dir) = cwd.as_ref().filter(|d| !d.as_os_str().is_empty()) {
+            for include in &mut out.includes[before..] {
+                include.path = resolve(file, &dir.join(&include.written).to_string_lossy());
+            }
+        }
     } else if let Some(script) = shell_c_script(words) {
         // `bash -c "pip install x"`: the argument is a script of its own (always shorter than
-        // the line it came from, so this recursion ends).
-        scan_script(file, &script.text.lines(), out);
+        // the line it came from, so this recursion ends). It starts where its parent is.
+        scan_script_in(file, &script.text.lines(), &mut cwd.clone(), out);
     }
 }
 
@@ -819,6 +883,13 @@ pub fn scan_pip_arguments(file: &SourceFile, line: &MappedText, out: &mut Extrac
 /// Scans shell script lines: joins `\` continuations, scans each logical line and the bodies of
 /// here-documents fed to a shell, and skips the bodies of the others.
 pub fn scan_script(file: &SourceFile, lines: &[MappedText], out: &mut Extracted) {
+    scan_script_in(file, lines, &mut Some(PathBuf::new()), out);
+}
+
+/// Lines an open quote may span before it is taken for a stray quote (and the line read alone).
+const MAX_QUOTED_LINES: usize = 256;
+
+fn scan_script_in(file: &SourceFile, lines: &[MappedText], cwd: &mut Cwd, out: &mut Extracted) {
     let mut n = 0;
     while n < lines.len() {
         let mut logical = MappedText::new();
@@ -838,16 +909,25 @@ pub fn scan_script(file: &SourceFile, lines: &[MappedText], out: &mut Extracted)
         }
         // A quote left open continues on the next lines (`python -c "...` over several lines):
         // they are part of one word, not commands of their own.
-        while n < lines.len() && cmd_shell::tokenize(&logical).unterminated.is_some() {
-            let at = logical
-                .origin_of(logical.len().saturating_sub(1))
-                .map_or(0, |r| r.end);
-            logical.push_char('\n', at..at);
-            logical.push_mapped(&lines[n], 0..lines[n].len());
-            n += 1;
+        if cmd_shell::tokenize(&logical).unterminated.is_some() {
+            let mut joined = logical.clone();
+            let mut m = n;
+            while m < lines.len() && m - n < MAX_QUOTED_LINES {
+                let at = joined
+                    .origin_of(joined.len().saturating_sub(1))
+                    .map_or(0, |r| r.end);
+                joined.push_char('\n', at..at);
+                joined.push_mapped(&lines[m], 0..lines[m].len());
+                m += 1;
+                if cmd_shell::tokenize(&joined).unterminated.is_none() {
+                    logical = joined;
+                    n = m;
+                    break;
+                }
+            }
         }
-        let heredocs = scan_line(file, &logical, out);
-        n = read_heredoc_bodies(file, lines, n, &heredocs, out);
+        let heredocs = scan_line_in(file, &logical, cwd, out);
+        n = read_heredoc_bodies_in(file, lines, n, &heredocs, cwd, out);
     }
 }
 
@@ -856,8 +936,19 @@ pub fn scan_script(file: &SourceFile, lines: &[MappedText], out: &mut Extracted)
 pub fn read_heredoc_bodies(
     file: &SourceFile,
     lines: &[MappedText],
+    n: usize,
+    heredocs: &[LineHeredoc],
+    out: &mut Extracted,
+) -> usize {
+    read_heredoc_bodies_in(file, lines, n, heredocs, &Some(PathBuf::new()), out)
+}
+
+fn read_heredoc_bodies_in(
+    file: &SourceFile,
+    lines: &[MappedText],
     mut n: usize,
     heredocs: &[LineHeredoc],
+    cwd: &Cwd,
     out: &mut Extracted,
 ) -> usize {
     for doc in heredocs {
@@ -902,7 +993,7 @@ pub fn read_heredoc_bodies(
                     }
                 })
                 .collect();
-            scan_script(file, &body, out);
+            scan_script_in(file, &body, &mut cwd.clone(), out);
         }
     }
     n
@@ -1408,6 +1499,11 @@ mod tests {
             ("python -c 'import x' && python setup.py install", &[]),
             ("pip install nuмpy", &["nuмpy"]),
             ("timeout 60 pip install slowpkg", &["slowpkg"]),
+            ("poetry add --group", &[]),
+            (
+                "pip install -r <(grep -v torch requirements.txt) extra",
+                &["extra"],
+            ),
         ];
         for (line, expected) in cases {
             assert_eq!(shell(line), *expected, "{line:?}");
@@ -1452,6 +1548,25 @@ mod tests {
             let out = extract_shell(&file);
             assert!(out.deps.len() <= 1, "{line:?}: {:?}", out.deps);
         }
+    }
+
+    #[test]
+    fn cd_moves_where_includes_resolve() {
+        let text = "cd backend && pip install -r requirements.txt\ncd ../docs\npip install -c c.txt x\n(cd \"$D\" && pip install -r r.txt)\npip install -r last.txt\n";
+        let file = SourceFile::new("ci/run.sh", Path::new("repo/ci/run.sh"), text.to_string());
+        let out = extract_shell(&file);
+        let paths: Vec<PathBuf> = out.includes.iter().map(|i| i.path.clone()).collect();
+        let base = Path::new("repo/ci");
+        assert_eq!(
+            paths,
+            [
+                base.join("backend/requirements.txt"),
+                base.join("backend/../docs/c.txt"),
+                // After `cd "$D"` the directory is unknown: the file's own is the best guess.
+                base.join("r.txt"),
+                base.join("last.txt"),
+            ]
+        );
     }
 
     #[test]

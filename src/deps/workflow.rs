@@ -90,8 +90,16 @@ fn visit<'a>(
                             Some(dir) if !dir.contains("${{") => root.join(dir),
                             _ => root.to_path_buf(),
                         };
+                        // Commands resolved includes against the workflow's directory (and
+                        // any `cd` in the script); move them to the step's directory.
+                        let file_dir = file.abs_path.parent().unwrap_or(Path::new(""));
                         for include in &mut out.includes[before..] {
-                            include.path = base.join(&include.written);
+                            let rel = include
+                                .path
+                                .strip_prefix(file_dir)
+                                .map(Path::to_path_buf)
+                                .unwrap_or_else(|_| PathBuf::from(&include.written));
+                            include.path = base.join(rel);
                         }
                     }
                 } else {
