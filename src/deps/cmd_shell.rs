@@ -424,6 +424,25 @@ mod tests {
             ),
             ("", &[]),
             ("   # only a comment", &[]),
+            ("a |& b;; c", &[&["a"], &["b"], &["c"]]),
+            ("a &>> log b", &[&["a", "b"]]),
+            ("grep x <<< \"$s\" y", &[&["grep", "x", "y"]]),
+            ("cmd 2>/dev/null 1>&2 3<in 10>out", &[&["cmd"]]),
+            ("echo a2>f", &[&["echo", "a2"]]),
+            ("x=$'a b' pip", &[&["x=$'a b'", "pip"]]),
+            (
+                "pip install ${{ matrix.pkg }} y",
+                &[&["pip", "install", "${{ matrix.pkg }}", "y"]],
+            ),
+            ("pip install 'a'\"b\"c", &[&["pip", "install", "abc"]]),
+            (
+                "pip install café ñandú",
+                &[&["pip", "install", "café", "ñandú"]],
+            ),
+            ("diff <(ls a) >(cat)", &[&["diff", "<(ls a)", ">(cat)"]]),
+            ("echo \"a # b\" # c", &[&["echo", "a # b"]]),
+            ("echo \"unclosed $(x\"", &[&["echo", "unclosed $(x\""]]),
+            ("a\\\nb", &[&["ab"]]),
         ];
         for (line, expected) in cases {
             let expected: Vec<Vec<String>> = expected
@@ -467,6 +486,38 @@ mod tests {
         let cmds = simple_commands(&tokenize(&text).tokens);
         assert_eq!(cmds[0].words[2].text.origin(0..5), Some(13..18));
         assert_eq!(cmds[0].words[3].text.origin(4..7), Some(28..31));
+    }
+
+    #[test]
+    fn every_value_byte_maps_to_its_source_byte() {
+        // (line, word index, value byte range, source byte range)
+        let cases = [
+            ("pip install numpy", 2, 0..5, 12..17),
+            ("pip install \\numpy", 2, 0..5, 13..18),
+            ("pip install n'um'py", 2, 1..3, 14..16),
+            ("pip install \"a\\\"b\"", 2, 0..3, 13..17),
+            ("  pip   install\t'é-x'", 2, 0..4, 17..21),
+            ("a;b", 1, 0..1, 2..3),
+            ("x=1 y", 1, 0..1, 4..5),
+        ];
+        for (line, index, value, source) in cases {
+            let text = MappedText::verbatim(line, 0..line.len());
+            let tokens = tokenize(&text);
+            let words: Vec<&Word> = tokens
+                .tokens
+                .iter()
+                .filter_map(|t| match t {
+                    Token::Word(w) => Some(w),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(
+                words[index].text.origin(value.clone()),
+                Some(source),
+                "{line:?} word {index} {value:?} ({:?})",
+                words[index].as_str()
+            );
+        }
     }
 
     #[test]
