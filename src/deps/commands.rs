@@ -456,21 +456,23 @@ fn recognise(words: &[Word]) -> Option<(Mode, usize)> {
             loop {
                 let w = words.get(j)?;
                 let s = w.as_str();
-                if s == "-m" {
+                // `-m`, or a flag cluster ending in it (`-Im`, `-Bsm`).
+                let cluster_m = s.len() > 1
+                    && s.ends_with('m')
+                    && s[1..].bytes().all(|c| c.is_ascii_alphabetic())
+                    && !s.starts_with("-m");
+                if s == "-m" || cluster_m {
                     let module = words.get(j + 1)?;
                     return match_program(module.as_str(), words, j + 2);
                 }
                 if let Some(module) = s.strip_prefix("-m") {
                     return match_program(module, words, j + 1);
                 }
-                if !s.starts_with('-') {
+                // A script, `-c code` or `-` (stdin) ends the interpreter's options: no module.
+                if !s.starts_with('-') || s == "-" || s.starts_with("-c") {
                     return None;
                 }
-                j += if matches!(s, "-X" | "-W" | "-c") {
-                    2
-                } else {
-                    1
-                };
+                j += if matches!(s, "-X" | "-W") { 2 } else { 1 };
             }
         }
         return match_program(name, words, after);
@@ -609,18 +611,12 @@ fn read_arguments(file: &SourceFile, mode: Mode, words: &[Word], out: &mut Extra
                 }
             } else {
                 // A cluster of short flags; the first one that takes a value takes the rest.
-                let mut found = None;
-                for (k, c) in s.char_indices().skip(1) {
-                    let end = k + c.len_utf8();
+                let found = s.char_indices().skip(1).find_map(|(k, c)| {
                     let short = format!("-{c}");
-                    if all_value_options(&spec).any(|o| o == short) {
-                        let name: &'static str = all_value_options(&spec)
-                            .find(|o| *o == short)
-                            .unwrap_or("-");
-                        found = Some((name, (end < s.len()).then_some(end)));
-                        break;
-                    }
-                }
+                    let name = all_value_options(&spec).find(|o| *o == short)?;
+                    let end = k + c.len_utf8();
+                    Some((name, (end < s.len()).then_some(end)))
+                });
                 match found {
                     Some((name, at)) => (name, at),
                     None => continue,
@@ -688,10 +684,11 @@ fn read_arguments(file: &SourceFile, mode: Mode, words: &[Word], out: &mut Extra
         if positionals <= spec.skip_positionals {
             continue;
         }
-        if spec.first_only && positionals > spec.skip_positionals + 1 {
+        take_requirement(file, word, 0, out);
+        if spec.first_only {
+            // What follows are the arguments of the tool being run (`uvx ruff check -r x`).
             break;
         }
-        take_requirement(file, word, 0, out);
     }
 }
 
@@ -1422,6 +1419,8 @@ mod tests {
                 &["requests"],
             ),
             ("python3.11 -mpip install six", &["six"]),
+            ("python3 -Im pip install isolated", &["isolated"]),
+            ("python -c \"import x\" -m pip install no", &[]),
             ("py -3.11 -m pip install attrs", &["attrs"]),
             ("\"$PYTHON\" -m pip install tqdm", &["tqdm"]),
             ("/usr/bin/pip install scipy", &["scipy"]),
@@ -1439,6 +1438,7 @@ mod tests {
                 &["black", "black"],
             ),
             ("uvx ruff check src", &["ruff"]),
+            ("uvx black -c x.txt -r y.txt", &["black"]),
             (
                 "poetry add requests@^2.31 --group dev pytest",
                 &["requests", "pytest"],
