@@ -718,10 +718,12 @@ fn take_requirement(file: &SourceFile, word: &Word, at: usize, out: &mut Extract
     });
 }
 
-/// pip resolves `-r`/`-c` paths against the current directory of the process, which a static
-/// scan cannot know; the directory of the file that runs the command is the best guess (scripts
-/// and CI steps mostly run from where they live or from the root, next to which they sit).
-fn resolve(file: &SourceFile, written: &str) -> std::path::PathBuf {
+/// pip resolves `-r`/`-c` paths against the current directory of the process, not against the
+/// repository root, and a static scan cannot know that directory. The directory of the file that
+/// runs the command is the best guess (Makefile recipes and notebook kernels run there; Docker
+/// build contexts usually sit there), moved by any literal `cd` before the command. Workflows
+/// re-resolve against the workspace or the step's `working-directory` (see `workflow.rs`).
+fn resolve(file: &SourceFile, written: &str) -> PathBuf {
     let dir = file.abs_path.parent().unwrap_or(Path::new(""));
     dir.join(written)
 }
