@@ -205,10 +205,24 @@ impl Scalar {
         let mut p = self.offset.min(text.len());
         // yaml-rust2 marks a block scalar at its first content character; should a marker ever
         // sit on the `|`/`>` indicator, skip the header (`|-`, `>2`, a comment) instead.
+        // Content lines start after indentation only; a header follows `key:` or `- `.
+        let line_start = text[..p].rfind(['\n', '\r']).map_or(0, |i| i + 1);
         if matches!(self.style, ScalarStyle::Literal | ScalarStyle::Folded)
             && text[p..].starts_with(['|', '>'])
+            && !text[line_start..p].trim().is_empty()
         {
             p = text[p..].find('\n').map_or(text.len(), |n| p + n + 1);
+        }
+        // The opening quote is not part of the value (a value may start with an escaped quote).
+        let quote = match self.style {
+            ScalarStyle::SingleQuoted => Some('\''),
+            ScalarStyle::DoubleQuoted => Some('"'),
+            _ => None,
+        };
+        if let Some(quote) = quote
+            && text[p..].starts_with(quote)
+        {
+            p += 1;
         }
         let mut out = MappedText::new();
         for c in self.value.chars() {
@@ -217,7 +231,8 @@ impl Scalar {
             let mut found = None;
             while q < text.len() {
                 let r = text[q..].chars().next().unwrap_or(' ');
-                if r == c {
+                // In double quotes a backslash always starts an escape, even `\\` for `\`.
+                if r == c && !(r == '\\' && self.style == ScalarStyle::DoubleQuoted) {
                     found = Some(q..q + r.len_utf8());
                     break;
                 }
@@ -330,6 +345,8 @@ mod tests {
             ("run: pip install\n  numpy\n", "numpy"),
             ("run: \"pip install\\n\\tnumpy\"\n", "numpy"),
             ("run: |2 # comment\n    pip install numpy\n", "numpy"),
+            ("run: |\n  | a && pip install numpy\n", "numpy"),
+            ("run: >-\n  > a && pip install numpy\n", "numpy"),
         ];
         for (text, needle) in cases {
             let (scalar, mapped) = run_of(text);

@@ -268,3 +268,185 @@ fn malformed_files_are_parse_errors_with_their_line() {
         assert_eq!(finding.line, line, "{rel}: {}", finding.message);
     }
 }
+
+/// A small deterministic generator (xorshift), so that the property tests need no extra crate
+/// and fail the same way every time.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// For random scripts written as each YAML scalar style, every name's span covers exactly that
+/// name in the file (unless escapes sit inside it), and the names are the ones the same script
+/// gives as a shell file.
+#[test]
+fn workflow_scalar_styles_map_names_exactly() {
+    let pieces = [
+        "pip install",
+        "numpy",
+        "pandas==1",
+        "'scipy'",
+        "\"torch>=2\"",
+        "&&",
+        "-r r.txt",
+        "-U",
+        "\\",
+        "#c",
+        "é-pkg",
+        "x[y]",
+        "|",
+        ">",
+        "echo",
+        "python -m pip install",
+        "${{ x }}",
+        "$V",
+    ];
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut checked = 0;
+    for _ in 0..1500 {
+        let lines: Vec<String> = (0..1 + rng.below(4))
+            .map(|_| {
+                let words: Vec<&str> = (0..1 + rng.below(8))
+                    .map(|_| pieces[rng.below(pieces.len())])
+                    .collect();
+                words.join(" ")
+            })
+            .collect();
+        let script = lines.join("\n");
+        let block: String = lines.iter().map(|l| format!("          {l}\n")).collect();
+        let double = script
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n");
+        let single = script.replace('\'', "''").replace('\n', "\n\n          ");
+        let head = "jobs:\n  a:\n    steps:\n      - run: ";
+        let styles = [
+            format!("{head}|\n{block}"),
+            format!("{head}>\n{block}"),
+            format!("{head}\"{double}\"\n"),
+            format!("{head}'{single}'\n"),
+        ];
+        let shell = SourceFile::new("a.sh", "a.sh", script.clone());
+        let want: Vec<String> = deps::extract(&shell, DepSource::Shell)
+            .deps
+            .into_iter()
+            .map(|d| d.name)
+            .collect();
+        for (style, text) in styles.iter().enumerate() {
+            let file = SourceFile::new("w.yml", "w.yml", text.clone());
+            let out = deps::extract(&file, DepSource::Workflow);
+            if !out.findings.is_empty() {
+                continue; // random text is not always valid YAML (a plain `#c` is a comment)
+            }
+            if style != 1 {
+                // Folding joins lines, so `>` may legitimately differ from the shell script.
+                let got: Vec<String> = out.deps.iter().map(|d| d.name.clone()).collect();
+                assert_eq!(got, want, "style {style}:\n{text}");
+            }
+            for dep in &out.deps {
+                let line = file.line(dep.span.line).unwrap();
+                let covered: String = line
+                    .chars()
+                    .skip(dep.span.column as usize - 1)
+                    .take((dep.span.end_column - dep.span.column) as usize)
+                    .collect();
+                if !covered.contains('\\') && !covered.contains("''") {
+                    assert_eq!(covered, dep.name, "style {style}:\n{text}\n{dep:?}");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 1000, "only {checked} names checked");
+}
+
+/// Random fragments of every surface's syntax never make an extractor panic.
+#[test]
+fn hostile_fragments_never_panic() {
+    let pieces = [
+        "pip",
+        " install ",
+        "-r",
+        "-c",
+        "=",
+        "\"",
+        "'",
+        "\\",
+        "$",
+        "(",
+        ")",
+        "{",
+        "}",
+        "`",
+        "<<",
+        "EOF",
+        "\n",
+        "\t",
+        "é",
+        "😀",
+        "#",
+        ";",
+        "&",
+        "|",
+        ">",
+        "<",
+        "-m",
+        "python",
+        " ",
+        "x",
+        "[",
+        "]",
+        "@",
+        ":",
+        "RUN ",
+        "\r",
+        "%",
+        "!",
+        "--",
+        "uvx",
+        "cd ",
+        "..",
+        "/",
+        "\\u00",
+        "run: ",
+        "- ",
+        ">-",
+        "  ",
+        "steps:",
+        "pip:",
+        "dependencies:",
+        "{\"cells\":[",
+        "\"source\":",
+    ];
+    let kinds = [
+        DepSource::Shell,
+        DepSource::Dockerfile,
+        DepSource::Makefile,
+        DepSource::Notebook,
+        DepSource::Workflow,
+        DepSource::CondaEnv,
+    ];
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    for _ in 0..4000 {
+        let text: String = (0..rng.below(40))
+            .map(|_| pieces[rng.below(pieces.len())])
+            .collect();
+        for kind in kinds {
+            let file = SourceFile::new("x", "x", text.clone());
+            let out = deps::extract(&file, kind);
+            for dep in &out.deps {
+                assert!(!dep.name.is_empty(), "{kind:?} {text:?}");
+                assert!(
+                    dep.span.line >= 1 && dep.span.column >= 1,
+                    "{kind:?} {text:?}"
+                );
+            }
+        }
+    }
+}

@@ -423,9 +423,7 @@ fn recognise(words: &[Word]) -> Option<(Mode, usize)> {
                 i = skip_options(
                     words,
                     i + 2,
-                    &[
-                        "-n", "--name", "-p", "--prefix", "--cwd", "--cwd", "-a", "--arch",
-                    ],
+                    &["-n", "--name", "-p", "--prefix", "--cwd", "-a", "--arch"],
                 );
                 continue;
             }
@@ -457,7 +455,7 @@ fn recognise(words: &[Word]) -> Option<(Mode, usize)> {
                 let w = words.get(j)?;
                 let s = w.as_str();
                 // `-m`, or a flag cluster ending in it (`-Im`, `-Bsm`).
-                let cluster_m = s.len() > 1
+                let cluster_m = s.starts_with('-')
                     && s.ends_with('m')
                     && s[1..].bytes().all(|c| c.is_ascii_alphabetic())
                     && !s.starts_with("-m");
@@ -1427,6 +1425,7 @@ mod tests {
             ),
             ("python3.11 -mpip install six", &["six"]),
             ("python3 -Im pip install isolated", &["isolated"]),
+            ("python3 ém pip install x", &[]),
             ("python -c \"import x\" -m pip install no", &[]),
             ("py -3.11 -m pip install attrs", &["attrs"]),
             ("\"$PYTHON\" -m pip install tqdm", &["tqdm"]),
