@@ -450,3 +450,71 @@ fn hostile_fragments_never_panic() {
         }
     }
 }
+
+/// Random `!` command lines stored in notebook cells (as one string or a list of lines, with
+/// JSON escapes from serde_json) give the same names as the shell, at their exact place.
+#[test]
+fn notebook_sources_map_names_exactly() {
+    let pieces = [
+        "pip install",
+        "numpy",
+        "\"torch>=2\"",
+        "'scipy'",
+        "&&",
+        "-U",
+        "é-pkg",
+        "x\\ty",
+        "|",
+        "python -m pip install",
+        "$V",
+        "a\\\\b",
+        "#c",
+    ];
+    let mut rng = Rng(0xDEAD_BEEF_CAFE_F00D);
+    let mut checked = 0;
+    for round in 0..1000 {
+        let lines: Vec<String> = (0..1 + rng.below(4))
+            .map(|_| {
+                let words: Vec<&str> = (0..1 + rng.below(7))
+                    .map(|_| pieces[rng.below(pieces.len())])
+                    .collect();
+                words.join(" ")
+            })
+            .collect();
+        let cell_lines: Vec<String> = lines.iter().map(|l| format!("!{l}\n")).collect();
+        let source = if round % 2 == 0 {
+            serde_json::json!(cell_lines)
+        } else {
+            serde_json::json!(cell_lines.concat())
+        };
+        let notebook = serde_json::json!({
+            "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "source": source}],
+            "nbformat": 4,
+        });
+        let text = serde_json::to_string_pretty(&notebook).unwrap();
+        let file = SourceFile::new("n.ipynb", "n.ipynb", text.clone());
+        let out = deps::extract(&file, DepSource::Notebook);
+        assert!(out.findings.is_empty(), "{text}: {:?}", out.findings);
+        let shell = SourceFile::new("a.sh", "a.sh", lines.join("\n"));
+        let want: Vec<String> = deps::extract(&shell, DepSource::Shell)
+            .deps
+            .into_iter()
+            .map(|d| d.name)
+            .collect();
+        let got: Vec<String> = out.deps.iter().map(|d| d.name.clone()).collect();
+        assert_eq!(got, want, "{text}");
+        for dep in &out.deps {
+            let line = file.line(dep.span.line).unwrap();
+            let covered: String = line
+                .chars()
+                .skip(dep.span.column as usize - 1)
+                .take((dep.span.end_column - dep.span.column) as usize)
+                .collect();
+            if !covered.contains('\\') {
+                assert_eq!(covered, dep.name, "{text}\n{dep:?}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 500, "only {checked} names checked");
+}
