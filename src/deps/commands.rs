@@ -1328,14 +1328,20 @@ pub fn extract_makefile(file: &SourceFile) -> Extracted {
         n += 1;
         let text = line.as_str();
         // A recipe is a tab-indented line, or the part of a rule line after `;`.
-        let recipe = if let Some(rest) = text.strip_prefix('\t') {
-            line.slice(text.len() - rest.len()..text.len())
-        } else if let Some(colon) = rule_colon(text)
-            && let Some(semi) = text[colon..].find(';')
-        {
-            line.slice(colon + semi + 1..text.len())
+        let recipe = if text.starts_with('\t') {
+            line.slice(1..text.len())
         } else {
-            continue;
+            // Continuation lines of a variable or rule line are not recipes, tabs or not.
+            let continued = text.ends_with('\\');
+            let mut last = text;
+            while last.ends_with('\\') && n < lines.len() {
+                last = lines[n].as_str();
+                n += 1;
+            }
+            match rule_colon(text).and_then(|colon| Some(colon + text[colon..].find(';')?)) {
+                Some(semi) if !continued => line.slice(semi + 1..text.len()),
+                _ => continue,
+            }
         };
         // Backslash-newline continues a recipe line; make drops the next line's leading tab.
         let mut logical = MappedText::new();
@@ -1698,16 +1704,16 @@ mod tests {
 
     #[test]
     fn makefile_variables_and_prefixes() {
-        let text = "PYTHON ?= python3\nPIP := $(PYTHON) -m pip\nDEPS = numpy\nDEV = pytest\nDEV += black\n\ninstall: ## deps\n\t@$(PIP) install $(DEPS) ${DEV}\n\t-pip install \\\n\t\tscipy\nlint: ; pip install ruff\n\techo $$HOME && pip install $$PKG\n";
+        let text = "PYTHON ?= python3\nPIP := $(PYTHON) -m pip\nSETUP = \\\n\tpip install notarecipe\nDEPS = numpy\nDEV = pytest\nDEV += black\n\ninstall: ## deps\n\t@$(PIP) install $(DEPS) ${DEV}\n\t-pip install \\\n\t\tscipy\nlint: ; pip install ruff\n\techo $$HOME && pip install $$PKG\n";
         let got = names(extract_makefile, "Makefile", text);
         assert_eq!(
             got,
             [
-                ("numpy".to_string(), 3, 8),
-                ("pytest".to_string(), 4, 7),
-                ("black".to_string(), 5, 8),
-                ("scipy".to_string(), 10, 3),
-                ("ruff".to_string(), 11, 21),
+                ("numpy".to_string(), 5, 8),
+                ("pytest".to_string(), 6, 7),
+                ("black".to_string(), 7, 8),
+                ("scipy".to_string(), 12, 3),
+                ("ruff".to_string(), 13, 21),
             ]
         );
     }
