@@ -328,6 +328,28 @@ fn matching(s: &str, open_at: usize, open: u8, close: u8) -> usize {
     bytes.len()
 }
 
+/// The quote still open after `text`, starting with `open` (`None` outside quotes): a quick
+/// scan that lets a script find the line closing a quote without re-tokenizing all the lines
+/// in between.
+pub fn quote_state(text: &str, mut open: Option<char>) -> Option<char> {
+    let mut chars = text.chars().peekable();
+    let mut word_start = true;
+    while let Some(c) = chars.next() {
+        match (open, c) {
+            (Some('\''), '\'') | (Some('"'), '"') => open = None,
+            (Some('"'), '\\') | (None, '\\') => {
+                chars.next();
+            }
+            (Some(_), _) => {}
+            (None, '\'' | '"') => open = Some(c),
+            (None, '#') if word_start => return None,
+            _ => {}
+        }
+        word_start = open.is_none() && (c == ' ' || c == '\t' || c == ';' || c == '&' || c == '|');
+    }
+    open
+}
+
 /// Groups tokens into simple commands: operators separate them, redirections and their targets
 /// are dropped (the words after them still belong to the command, as in the shell).
 pub fn simple_commands(tokens: &[Token]) -> Vec<SimpleCommand> {
@@ -517,6 +539,23 @@ mod tests {
                 "{line:?} word {index} {value:?} ({:?})",
                 words[index].as_str()
             );
+        }
+    }
+
+    #[test]
+    fn quote_state_follows_quotes_across_lines() {
+        let cases = [
+            ("echo 'a", None, Some('\'')),
+            ("b' c", Some('\''), None),
+            ("x \\\" y", Some('"'), Some('"')),
+            ("it's # comment", None, Some('\'')),
+            ("plain # it's a comment", None, None),
+            ("\"a 'b\"", None, None),
+            ("'a \"b'", None, None),
+            ("\\'", None, None),
+        ];
+        for (text, open, after) in cases {
+            assert_eq!(quote_state(text, open), after, "{text:?} from {open:?}");
         }
     }
 

@@ -747,6 +747,23 @@ pub struct LineHeredoc {
 /// case the default is kept as the best guess.
 type Cwd = Option<PathBuf>;
 
+/// Deeper relative `cd`s make the directory unknown (and keep paths short on hostile input).
+const MAX_CD_DEPTH: usize = 32;
+
+/// `dir` after `cd target` (relative), with `.` and `..` folded; `None` past [`MAX_CD_DEPTH`].
+fn change_dir(mut dir: PathBuf, target: &str) -> Option<PathBuf> {
+    for part in target.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." if dir.file_name().is_some() => {
+                dir.pop();
+            }
+            _ => dir.push(part),
+        }
+    }
+    (dir.components().count() <= MAX_CD_DEPTH).then_some(dir)
+}
+
 /// Follows `cd DIR` / `pushd DIR` / `popd`; returns whether `words` was one of them.
 fn track_cd(words: &[Word], cwd: &mut Cwd) -> bool {
     let Some(name) = words.first().and_then(program) else {
@@ -764,7 +781,7 @@ fn track_cd(words: &[Word], cwd: &mut Cwd) -> bool {
                         && !target.as_str().starts_with(['/', '~', '-', '\\'])
                         && !target.as_str().contains(':') =>
                 {
-                    Some(dir.join(target.as_str()))
+                    change_dir(dir, target.as_str())
                 }
                 _ => None,
             };
@@ -911,21 +928,22 @@ fn scan_script_in(file: &SourceFile, lines: &[MappedText], cwd: &mut Cwd, out: &
         }
         // A quote left open continues on the next lines (`python -c "...` over several lines):
         // they are part of one word, not commands of their own.
-        if cmd_shell::tokenize(&logical).unterminated.is_some() {
-            let mut joined = logical.clone();
+        if let Some(quote) = cmd_shell::tokenize(&logical).unterminated {
+            let mut open = Some(quote);
             let mut m = n;
-            while m < lines.len() && m - n < MAX_QUOTED_LINES {
-                let at = joined
-                    .origin_of(joined.len().saturating_sub(1))
-                    .map_or(0, |r| r.end);
-                joined.push_char('\n', at..at);
-                joined.push_mapped(&lines[m], 0..lines[m].len());
+            while m < lines.len() && m - n < MAX_QUOTED_LINES && open.is_some() {
+                open = cmd_shell::quote_state(lines[m].as_str(), open);
                 m += 1;
-                if cmd_shell::tokenize(&joined).unterminated.is_none() {
-                    logical = joined;
-                    n = m;
-                    break;
+            }
+            if open.is_none() {
+                for line in &lines[n..m] {
+                    let at = logical
+                        .origin_of(logical.len().saturating_sub(1))
+                        .map_or(0, |r| r.end);
+                    logical.push_char('\n', at..at);
+                    logical.push_mapped(line, 0..line.len());
                 }
+                n = m;
             }
         }
         let heredocs = scan_line_in(file, &logical, cwd, out);
@@ -1573,7 +1591,7 @@ mod tests {
             paths,
             [
                 base.join("backend/requirements.txt"),
-                base.join("backend/../docs/c.txt"),
+                base.join("docs/c.txt"),
                 // After `cd "$D"` the directory is unknown: the file's own is the best guess.
                 base.join("r.txt"),
                 base.join("last.txt"),
