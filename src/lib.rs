@@ -12,6 +12,7 @@ pub mod exit;
 pub mod files;
 pub mod finding;
 pub mod index;
+pub mod notebookjson;
 pub mod output;
 pub mod pyparse;
 pub mod rules;
@@ -19,5 +20,6 @@ pub mod scan;
 pub mod source;
 pub mod suppress;
 pub mod typo;
+pub mod yamlpos;
 
 pub use finding::{Finding, Severity, Span};

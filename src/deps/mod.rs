@@ -6,6 +6,8 @@
 
 use std::path::PathBuf;
 
+pub mod cmd_shell;
+pub mod cmd_text;
 pub mod commands;
 pub mod conda;
 pub mod manifest_pep508;
