@@ -12,6 +12,7 @@ pub mod exit;
 pub mod files;
 pub mod finding;
 pub mod output;
+pub mod reqfile;
 pub mod rules;
 pub mod scan;
 pub mod source;
