@@ -112,7 +112,7 @@ fn decode_as(encoding: Encoding, bytes: &[u8], base: usize) -> Result<String, De
             Err(err) => Err(malformed(err.valid_up_to())),
         },
         Encoding::Utf16Le | Encoding::Utf16Be => {
-            if bytes.len() % 2 != 0 {
+            if !bytes.len().is_multiple_of(2) {
                 return Err(malformed(bytes.len() - 1));
             }
             let units = bytes.chunks_exact(2).map(|pair| {
@@ -130,7 +130,7 @@ fn decode_as(encoding: Encoding, bytes: &[u8], base: usize) -> Result<String, De
             Ok(text)
         }
         Encoding::Utf32Le | Encoding::Utf32Be => {
-            if bytes.len() % 4 != 0 {
+            if !bytes.len().is_multiple_of(4) {
                 return Err(malformed(bytes.len() - bytes.len() % 4));
             }
             bytes

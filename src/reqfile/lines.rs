@@ -174,7 +174,15 @@ pub(crate) fn logical_lines(text: &str, lines: &[Line]) -> Vec<Logical> {
             logical.lines.end = index + 1;
         }
     }
-    if let Some(logical) = pending {
+    if let Some(mut logical) = pending {
+        // The file ends inside a continuation: the last line's ending belongs after the entry
+        // (as every entry's last ending does), so that marker is the backslashes alone.
+        if let (Some(marker), Some(line)) = (
+            logical.continuations.last_mut(),
+            lines.get(logical.lines.end - 1),
+        ) {
+            marker.end = marker.end.min(line.range.end).max(marker.start);
+        }
         out.push(logical);
     }
     out
@@ -252,6 +260,9 @@ mod tests {
         assert_eq!(joined("\\\\a\\\\\nb"), vec!["ab"]);
         // A continuation at the end of the file still yields its line.
         assert_eq!(joined("a\\"), vec!["a"]);
+        let text = "a \\\n";
+        let lines = split_lines(text);
+        assert_eq!(logical_lines(text, &lines)[0].continuations, vec![2..3]);
         // A blank line ends a continuation.
         assert_eq!(joined("a\\\n\nb"), vec!["a", "b"]);
     }

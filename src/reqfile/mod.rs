@@ -430,13 +430,12 @@ impl ReqFile {
                 .end
                 .checked_sub(1)
                 .and_then(|i| self.lines.get(i))
+                && !last.ending.is_empty()
             {
-                if !last.ending.is_empty() {
-                    segments.push(Segment {
-                        range: last.ending.clone(),
-                        kind: SegmentKind::LineEnding,
-                    });
-                }
+                segments.push(Segment {
+                    range: last.ending.clone(),
+                    kind: SegmentKind::LineEnding,
+                });
             }
         }
         segments
@@ -503,13 +502,13 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> Result<String, EditError> {
                 end: range.end,
             });
         }
-        if let Some(previous) = previous {
-            if range.start < previous.end {
-                return Err(EditError::Overlap {
-                    first: previous.clone(),
-                    second: range.clone(),
-                });
-            }
+        if let Some(previous) = previous
+            && range.start < previous.end
+        {
+            return Err(EditError::Overlap {
+                first: previous.clone(),
+                second: range.clone(),
+            });
         }
         out.push_str(&text[cursor..range.start]);
         out.push_str(&edit.text);
@@ -583,7 +582,48 @@ fn build_entry(lines: &[Line], logical: lines::Logical) -> Entry {
             ),
         });
     }
+    // Messages quote the file, and index URLs carry tokens: never repeat a password.
+    for diagnostic in &mut entry.diagnostics {
+        diagnostic.message = redact_credentials(&diagnostic.message);
+    }
     entry
+}
+
+/// `text` with the user information of every `scheme://user:secret@host` URL replaced by
+/// `****` (a lone `${VAR}` user name is kept: it names a variable, not a secret).
+pub fn redact_credentials(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let authority_start = at + 3;
+        out.push_str(&rest[..authority_start]);
+        let after = &rest[authority_start..];
+        let authority_len = after
+            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c == '`')
+            .unwrap_or(after.len());
+        let authority = &after[..authority_len];
+        match authority.rfind('@') {
+            Some(userinfo_end) => {
+                let userinfo = &authority[..userinfo_end];
+                let only_vars = lines::find_env_vars(userinfo)
+                    .iter()
+                    .map(|(_, range)| range.len())
+                    .sum::<usize>()
+                    + userinfo.matches(':').count()
+                    == userinfo.len();
+                if only_vars {
+                    out.push_str(userinfo);
+                } else {
+                    out.push_str("****");
+                }
+                out.push_str(&authority[userinfo_end..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &after[authority_len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]

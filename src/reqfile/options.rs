@@ -366,10 +366,8 @@ pub(crate) fn parse_options(
                     }
                 }
             }
-            OptionKind::Editable => {
-                if parsed.editable.is_none() {
-                    parsed.editable = value.clone();
-                }
+            OptionKind::Editable if parsed.editable.is_none() => {
+                parsed.editable = value.clone();
             }
             OptionKind::ConfigSettings => {
                 let Some((value, _)) = &value else {

@@ -39,6 +39,96 @@ impl Pep508Url for RawUrl {
 
 type Pep508Requirement = pep508_rs::Requirement<RawUrl>;
 
+/// Why a PEP 508 requirement is invalid: a message and the byte range it points at.
+type Pep508Failure = (String, Range<usize>);
+
+/// `pep508_rs` 0.9 panics (an `expect`) on a name or extra that ends in `.`, `-` or `_` and is
+/// followed by more text (`a_ ==1`, `x[a_]`). Such input is reported here instead.
+fn pep508_panic_guard(text: &str) -> Option<Pep508Failure> {
+    let bytes = text.as_bytes();
+    let ends_badly = |run: &[u8]| {
+        run.first().is_some_and(u8::is_ascii_alphanumeric)
+            && run.last().is_some_and(|b| matches!(b, b'.' | b'-' | b'_'))
+    };
+    let start = text.len() - text.trim_start().len();
+    let name_len = bytes[start..]
+        .iter()
+        .take_while(|b| is_name_byte(**b))
+        .count();
+    let name = &bytes[start..start + name_len];
+    if ends_badly(name) {
+        let end = start + name_len;
+        return Some((
+            format!(
+                "package name `{}` must end with a letter or digit",
+                &text[start..end]
+            ),
+            end - 1..end,
+        ));
+    }
+    let after = start + name_len;
+    let open = after + (text[after..].len() - text[after..].trim_start().len());
+    if bytes.get(open) != Some(&b'[') {
+        return None;
+    }
+    let close = text[open..].find(']').map_or(text.len(), |i| open + i);
+    let mut i = open + 1;
+    while i < close {
+        let run = bytes[i..close]
+            .iter()
+            .take_while(|b| is_name_byte(**b))
+            .count();
+        if run == 0 {
+            i += 1;
+            continue;
+        }
+        if ends_badly(&bytes[i..i + run]) {
+            return Some((
+                format!(
+                    "extra name `{}` must end with a letter or digit",
+                    &text[i..i + run]
+                ),
+                i + run - 1..i + run,
+            ));
+        }
+        i += run;
+    }
+    None
+}
+
+/// `pep508_rs`'s parse, made panic-free: the known panics are guarded against, and any other
+/// is caught and reported as an error on the requirement instead of aborting the scan.
+fn parse_pep508(text: &str) -> Result<Pep508Requirement, Pep508Failure> {
+    if let Some(failure) = pep508_panic_guard(text) {
+        return Err(failure);
+    }
+    match std::panic::catch_unwind(|| Pep508Requirement::from_str(text)) {
+        Ok(Ok(requirement)) => Ok(requirement),
+        Ok(Err(err)) => Err((
+            err.message.to_string(),
+            pep508_error_range(&err, 0, text.len()),
+        )),
+        Err(_) => Err((
+            "the PEP 508 parser failed on this requirement".to_string(),
+            0..text.len(),
+        )),
+    }
+}
+
+fn parse_marker_tree(text: &str) -> Result<MarkerTree, Pep508Failure> {
+    match std::panic::catch_unwind(|| MarkerTree::from_str(text)) {
+        Ok(Ok(tree)) => Ok(tree),
+        Ok(Err(err)) => Err((
+            err.message.to_string(),
+            pep508_error_range(&err, 0, text.len()),
+        )),
+        Err(_) => Err((
+            "the PEP 508 marker parser failed on this marker".to_string(),
+            0..text.len(),
+        )),
+    }
+}
+
 const VCS_SCHEMES: &[&str] = &[
     "git+http",
     "git+https",
@@ -326,7 +416,7 @@ fn classify_line(
                 diagnostics,
             ));
         }
-    } else if looks_like_path(left_text) && Pep508Requirement::from_str(left_text).is_err() {
+    } else if looks_like_path(left_text) && parse_pep508(left_text).is_err() {
         return ReqForm::Url(url_req(
             logical,
             left,
@@ -345,13 +435,12 @@ fn parse_marker(
 ) -> Option<MarkerPart> {
     let text = &logical.text[range.clone()];
     let tree = if find_env_vars(text).is_empty() {
-        match MarkerTree::from_str(text) {
+        match parse_marker_tree(text) {
             Ok(tree) => Some(tree),
-            Err(err) => {
-                let local = pep508_error_range(&err, 0, text.len());
+            Err((message, local)) => {
                 diagnostics.push(error(
                     logical.orig_range(range.start + local.start..range.start + local.end),
-                    format!("invalid marker `{text}`: {}", err.message),
+                    format!("invalid marker `{text}`: {message}"),
                 ));
                 None
             }
@@ -455,15 +544,15 @@ fn named(
         }
     }
     let exact = candidate == raw;
-    let parsed = match Pep508Requirement::from_str(&candidate) {
+    let parsed = match parse_pep508(&candidate) {
         Ok(parsed) => parsed,
-        Err(err) => {
+        Err((err_message, err_range)) => {
             let err_range = if exact {
-                at(pep508_error_range(&err, 0, raw.len()))
+                at(err_range)
             } else {
                 at(0..raw.len())
             };
-            let mut message = format!("invalid requirement `{raw}`: {}", err.message);
+            let mut message = format!("invalid requirement `{raw}`: {err_message}");
             let has_operator = OPERATORS.iter().any(|op| raw.contains(op));
             if raw.contains('=') && !has_operator {
                 message.push_str(" (`=` is not a version operator; did you mean `==`?)");
@@ -479,17 +568,17 @@ fn named(
             };
         }
     };
-    if let Some(url) = &url {
-        if let Some(ws) = raw[url.clone()].find(char::is_whitespace) {
-            let after = url.start + ws;
-            diagnostics.push(error(
-                at(after..url.end),
-                "a URL ends at whitespace: expected `;` and a marker after it",
-            ));
-            return ReqForm::Invalid {
-                name_guess: name_guess(logical, range),
-            };
-        }
+    if let Some(url) = &url
+        && let Some(ws) = raw[url.clone()].find(char::is_whitespace)
+    {
+        let after = trim(raw, url.start + ws..url.end);
+        diagnostics.push(error(
+            at(after),
+            "a URL ends at whitespace: expected `;` and a marker after it",
+        ));
+        return ReqForm::Invalid {
+            name_guess: name_guess(logical, range),
+        };
     }
 
     let extras = extras_range
@@ -569,11 +658,11 @@ fn url_req(
     let at = |r: Range<usize>| logical.orig_range(range.start + r.start..range.start + r.end);
     let mut url_end = raw.len();
     let mut extras = Vec::new();
-    if kind == UrlKind::LocalPath {
-        if let Some(open) = strip_extras(raw) {
-            url_end = open;
-            extras = split_extras(raw, open + 1, raw.len() - 1, &at);
-        }
+    if kind == UrlKind::LocalPath
+        && let Some(open) = strip_extras(raw)
+    {
+        url_end = open;
+        extras = split_extras(raw, open + 1, raw.len() - 1, &at);
     }
     let url = &raw[..url_end];
     // The file name: the last path segment, without query or fragment.
@@ -622,7 +711,7 @@ fn wheel_name(
             .all(|part| !part.is_empty() && !part.contains(char::is_whitespace));
     let valid = well_formed
         && find_env_vars(&stem).is_empty()
-        && Pep508Requirement::from_str(&format!("{}=={}", parts[0], parts[1])).is_ok();
+        && parse_pep508(&format!("{}=={}", parts[0], parts[1])).is_ok();
     if !valid {
         if find_env_vars(&stem).is_empty() {
             diagnostics.push(error(
@@ -724,5 +813,26 @@ mod tests {
         assert_eq!(strip_extras(".[dev,test]"), Some(1));
         assert_eq!(strip_extras("[x]"), None);
         assert_eq!(strip_extras("a[]"), None);
+    }
+
+    #[test]
+    fn inputs_that_make_pep508_rs_panic_are_errors() {
+        for text in [
+            "a_ ==1",
+            "a-(1)",
+            "a. ==1",
+            "a_[x]",
+            "x[a_]",
+            "x[ok, b.]",
+            "a_;",
+        ] {
+            let (message, range) = parse_pep508(text).unwrap_err();
+            assert!(
+                message.contains("must end with a letter or digit"),
+                "{text}"
+            );
+            assert!(matches!(&text[range], "." | "-" | "_"), "{text}");
+        }
+        assert!(parse_pep508("a_b[c_d] ==1").is_ok());
     }
 }

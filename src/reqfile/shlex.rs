@@ -89,10 +89,11 @@ pub(crate) fn split(s: &str) -> Result<Vec<Token>, SplitError> {
             }
             State::Escape(inside) => {
                 // Inside double quotes, `\` escapes only `"` and `\`; elsewhere it stays.
-                if let Some(quote) = inside {
-                    if c != quote && c != '\\' {
-                        value.push('\\');
-                    }
+                if let Some(quote) = inside
+                    && c != quote
+                    && c != '\\'
+                {
+                    value.push('\\');
                 }
                 value.push(c);
                 state = match inside {

@@ -451,3 +451,20 @@ fn invalid_lines_keep_a_name_guess() {
     let (entry, _) = req("requests=2.0");
     assert!(errors(&entry)[0].contains("did you mean `==`"));
 }
+
+#[test]
+fn diagnostics_never_repeat_credentials() {
+    let entry = one("pkg==1 --extra-index-url https://user:s3cret@pypi.example/simple");
+    assert!(warnings(&entry)[0].contains("https://****@pypi.example/simple"));
+    assert!(!format!("{:?}", entry.diagnostics).contains("s3cret"));
+    let entry = one("pkg @ https://tok3n@host/x y");
+    assert!(!format!("{:?}", entry.diagnostics).contains("tok3n"));
+    assert_eq!(
+        redact_credentials("a https://${USER}:${TOKEN}@h/x and ftp://h/y"),
+        "a https://${USER}:${TOKEN}@h/x and ftp://h/y"
+    );
+    assert_eq!(
+        redact_credentials("git+ssh://git@host/r"),
+        "git+ssh://****@host/r"
+    );
+}
