@@ -49,7 +49,7 @@ pub fn extract(file: &SourceFile) -> Extracted {
                 let Some(include) = entry.include() else {
                     continue;
                 };
-                if include.is_url() || include.has_env_var() {
+                if include.is_url() || include.has_env_var() || include.target.value.is_empty() {
                     continue;
                 }
                 let written = include.target.value.clone();

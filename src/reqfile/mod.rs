@@ -46,7 +46,18 @@
 //!      URL that must name its project with `#egg=`.
 //!
 //! Every problem is data: an [`Entry`] carries [`Diagnostic`]s with a byte range and a message,
-//! and parsing goes on with the next line. No input makes the parser panic.
+//! and parsing goes on with the next line. No input makes the parser panic (`pep508_rs` 0.9
+//! panics on names such as `a_ ==1`; those are caught before it sees them).
+//!
+//! # Limits
+//!
+//! - The parser never reads the file system, the network or the environment. Where pip asks
+//!   the file system (is `./x` a directory? does `pkg.whl` exist?), it assumes what a
+//!   well-formed file means: a path-like text that is not PEP 508 is a local path.
+//! - `--use-feature` values, `--no-binary` names and `-r` targets are recorded, not checked.
+//! - [`Entry::lines`] counts lines as pip does, so pip's line numbers in messages match; an
+//!   editor does not break lines at `\x0c` or `\u{2028}`, so spans for display come from byte
+//!   ranges ([`crate::source::SourceFile::span`]), not from these numbers.
 //!
 //! # Losslessness
 //!
@@ -56,6 +67,20 @@
 //! or a PEP 263 `coding:` line) are handled one level up by [`Document`], which decodes bytes,
 //! parses, and encodes an edited text back with the same BOM and encoding. [`apply_edits`]
 //! splices replacement text into byte ranges.
+//!
+//! ```
+//! use mlsupply::reqfile::{self, Edit, ReqForm};
+//!
+//! let text = "numpy==1.26.4  # pinned\r\n";
+//! let file = reqfile::parse(text);
+//! let (_, req) = file.requirements().next().unwrap();
+//! let ReqForm::Named(named) = &req.form else { unreachable!() };
+//! assert_eq!(&text[named.name.range.clone()], "numpy");
+//! let version = named.version.as_ref().unwrap();
+//! let edit = Edit { range: version.range.clone(), text: "==2.0.0".into() };
+//! let fixed = reqfile::apply_edits(text, &[edit]).unwrap();
+//! assert_eq!(fixed, "numpy==2.0.0  # pinned\r\n");
+//! ```
 
 mod decode;
 mod lines;

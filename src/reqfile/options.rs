@@ -480,6 +480,17 @@ pub(crate) fn check_option_line(items: &[OptionItem], diagnostics: &mut Vec<Diag
         });
     for (index, item) in items.iter().enumerate() {
         if Some(index) == include {
+            // pip joins an empty target to the directory and fails to open it as a file.
+            if item
+                .value
+                .as_ref()
+                .is_some_and(|value| value.value.is_empty())
+            {
+                diagnostics.push(error(
+                    item.range.clone(),
+                    format!("`{}` needs a file path or URL", item.flag.value),
+                ));
+            }
             continue;
         }
         let message = if let Some(include) = include {

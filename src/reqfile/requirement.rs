@@ -104,10 +104,7 @@ fn parse_pep508(text: &str) -> Result<Pep508Requirement, Pep508Failure> {
     }
     match std::panic::catch_unwind(|| Pep508Requirement::from_str(text)) {
         Ok(Ok(requirement)) => Ok(requirement),
-        Ok(Err(err)) => Err((
-            err.message.to_string(),
-            pep508_error_range(&err, 0, text.len()),
-        )),
+        Ok(Err(err)) => Err((err.message.to_string(), pep508_error_range(&err, text))),
         Err(_) => Err((
             "the PEP 508 parser failed on this requirement".to_string(),
             0..text.len(),
@@ -118,10 +115,7 @@ fn parse_pep508(text: &str) -> Result<Pep508Requirement, Pep508Failure> {
 fn parse_marker_tree(text: &str) -> Result<MarkerTree, Pep508Failure> {
     match std::panic::catch_unwind(|| MarkerTree::from_str(text)) {
         Ok(Ok(tree)) => Ok(tree),
-        Ok(Err(err)) => Err((
-            err.message.to_string(),
-            pep508_error_range(&err, 0, text.len()),
-        )),
+        Ok(Err(err)) => Err((err.message.to_string(), pep508_error_range(&err, text))),
         Err(_) => Err((
             "the PEP 508 marker parser failed on this marker".to_string(),
             0..text.len(),
@@ -248,16 +242,26 @@ fn error(range: Range<usize>, message: impl Into<String>) -> Diagnostic {
     }
 }
 
-/// The byte range a `pep508_rs` error points at, inside a text starting at `base`.
-fn pep508_error_range<T: Pep508Url>(err: &Pep508Error<T>, base: usize, len: usize) -> Range<usize> {
-    let start = err.start.min(len);
-    let end = (err.start + err.len).clamp(start, len);
-    if start == end {
-        // Point at the last character rather than past the end.
-        let start = start.saturating_sub(1);
-        return base + start..base + len.min(start + 1);
+/// The byte range of `text` a `pep508_rs` error points at, on character boundaries.
+fn pep508_error_range<T: Pep508Url>(err: &Pep508Error<T>, text: &str) -> Range<usize> {
+    let floor = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let start = floor(err.start);
+    let mut end = floor(err.start.saturating_add(err.len)).max(start);
+    while !text.is_char_boundary(end) {
+        end += 1;
     }
-    base + start..base + end
+    if start == end {
+        // An error at the end of the text: point at its last character.
+        let last = text[..start].chars().next_back().map_or(0, char::len_utf8);
+        return start - last..start;
+    }
+    start..end
 }
 
 /// A requirement line (everything before the first option).
@@ -300,6 +304,12 @@ pub(crate) fn editable_requirement(
         }
     };
     let whole = logical.orig_range(raw_range.clone());
+    if value.is_empty() {
+        diagnostics.push(error(
+            whole.clone(),
+            "`-e` needs a local project path or a VCS URL",
+        ));
+    }
     let lower = value.to_ascii_lowercase();
     let vcs_prefix = ["git", "hg", "svn", "bzr"]
         .iter()
@@ -834,5 +844,14 @@ mod tests {
             assert!(matches!(&text[range], "." | "-" | "_"), "{text}");
         }
         assert!(parse_pep508("a_b[c_d] ==1").is_ok());
+    }
+
+    #[test]
+    fn error_ranges_fall_on_character_boundaries() {
+        for text in ["é", "aé[", "a (é", "a==é", "a;é", "aé", "a[é"] {
+            let (_, range) = parse_pep508(text).unwrap_err();
+            assert!(text.get(range.clone()).is_some(), "{text:?} {range:?}");
+            assert!(!range.is_empty(), "{text:?}");
+        }
     }
 }

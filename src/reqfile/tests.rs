@@ -361,6 +361,8 @@ fn option_lines() {
         ("-x", "no such option: -x"),
         ("--index-url 'unclosed", "No closing quotation"),
         ("-C novalue", "KEY=VAL"),
+        ("-r ''", "needs a file path"),
+        ("-e \"\"", "needs a local project path"),
     ] {
         let entry = one(line);
         assert!(
