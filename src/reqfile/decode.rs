@@ -161,22 +161,22 @@ fn declared_coding(bytes: &[u8]) -> Option<String> {
         if line.first() != Some(&b'#') {
             continue;
         }
-        let Some(at) = line.windows(6).position(|w| w == b"coding") else {
-            continue;
-        };
-        let rest = &line[at + 6..];
-        if !matches!(rest.first(), Some(b':' | b'=')) {
-            continue;
-        }
-        let rest = &rest[1..];
-        let skip = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
-        let name: Vec<u8> = rest[skip..]
-            .iter()
-            .copied()
-            .take_while(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-            .collect();
-        if !name.is_empty() {
-            return Some(String::from_utf8_lossy(&name).into_owned());
+        // `re.search`: the first `coding` that is followed by `:` or `=` and a name.
+        for at in (0..line.len().saturating_sub(5)).filter(|&i| line[i..].starts_with(b"coding")) {
+            let rest = &line[at + 6..];
+            if !matches!(rest.first(), Some(b':' | b'=')) {
+                continue;
+            }
+            let rest = &rest[1..];
+            let skip = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            let name: Vec<u8> = rest[skip..]
+                .iter()
+                .copied()
+                .take_while(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+                .collect();
+            if !name.is_empty() {
+                return Some(String::from_utf8_lossy(&name).into_owned());
+            }
         }
     }
     None
@@ -258,6 +258,10 @@ mod tests {
 
     #[test]
     fn honours_a_pep_263_coding_comment() {
+        assert_eq!(
+            declared_coding(b"# encoding of this file, coding=latin-1\n").as_deref(),
+            Some("latin-1")
+        );
         let bytes = b"# -*- coding: latin-1 -*-\ncaf\xe9==1.0\n";
         let document = Document::from_bytes(bytes).unwrap();
         assert_eq!(document.encoding, Encoding::Latin1);

@@ -253,6 +253,19 @@ impl Requirement {
         }
     }
 
+    /// The project name, PEP 503 normalised (`Foo_Bar` → `foo-bar`), when the line names one
+    /// that pip would accept.
+    pub fn normalized_name(&self) -> Option<PackageName> {
+        match &self.form {
+            ReqForm::Named(named) => Some(named.normalized.clone()),
+            ReqForm::Url(url) => url
+                .name
+                .as_ref()
+                .and_then(|name| PackageName::new(name.name.value.clone()).ok()),
+            ReqForm::Invalid { .. } | ReqForm::Unexpanded => None,
+        }
+    }
+
     pub fn marker(&self) -> Option<&MarkerPart> {
         match &self.form {
             ReqForm::Named(named) => named.marker.as_ref(),

@@ -296,11 +296,19 @@ pub(crate) fn editable_requirement(
     let (value, raw_range) = parsed.editable.clone().unwrap_or_default();
     // Sub-spans (extras, `#egg=`) are exact only when the value is written without quotes.
     let verbatim = logical.text.get(raw_range.clone()) == Some(value.as_str());
+    let raw_text = logical.text.get(raw_range.clone()).unwrap_or_default();
     let at = |range: Range<usize>| {
         if verbatim {
-            logical.orig_range(raw_range.start + range.start..raw_range.start + range.end)
-        } else {
-            logical.orig_range(raw_range.clone())
+            return logical.orig_range(raw_range.start + range.start..raw_range.start + range.end);
+        }
+        // Quoted or escaped: a part written as is, found once in the raw text, keeps its span.
+        let part = value.get(range).unwrap_or_default();
+        match raw_text.match_indices(part).collect::<Vec<_>>().as_slice() {
+            [(found, _)] if !part.is_empty() => {
+                let start = raw_range.start + found;
+                logical.orig_range(start..start + part.len())
+            }
+            _ => logical.orig_range(raw_range.clone()),
         }
     };
     let whole = logical.orig_range(raw_range.clone());

@@ -148,6 +148,7 @@ fn bare_urls_vcs_and_paths() {
     assert_eq!(url.kind, UrlKind::Vcs { vcs: "git".into() });
     let name = url.name.unwrap();
     assert_eq!(name.source, NameSource::Egg);
+    assert_eq!(req(text).1.normalized_name().unwrap().as_ref(), "repo-name");
     assert_eq!(slice(text, &name.name.range), "Repo_Name");
 
     let text = "https://files.example/torch-2.3.0%2Bcpu-cp311-cp311-linux_x86_64.whl ; python_version == '3.11'";
@@ -216,6 +217,10 @@ fn editables() {
     assert!(r.hashes.is_empty());
     assert_eq!(r.config_settings[0].key, "key");
     assert!(warnings(&entry).iter().any(|w| w.contains("editable")));
+    // A quoted value keeps exact spans for the parts written as they are.
+    let text = "-e 'git+https://host/r.git#egg=quoted'";
+    let (_, r) = req(text);
+    assert_eq!(slice(text, &r.name().unwrap().range), "quoted");
     // `-e` glued to its value, as optparse allows.
     let (_, r) = req("-e.");
     assert_eq!(r.text, ".");
