@@ -15,6 +15,7 @@ pub mod index;
 pub mod notebookjson;
 pub mod output;
 pub mod pyparse;
+pub mod reqfile;
 pub mod rules;
 pub mod scan;
 pub mod source;

@@ -1,0 +1,299 @@
+//! Physical lines, continuation joining and comments, as pip's `preprocess` does them, keeping a
+//! map from every byte of a logical line back to the file.
+
+use std::ops::Range;
+
+use super::Line;
+
+/// Python's `str.isspace`: Unicode White_Space plus the separators `\x1c`–`\x1f`, which is what
+/// `\s` in pip's regexes and `str.strip()` match.
+pub(crate) fn py_space(c: char) -> bool {
+    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+}
+
+/// Python's `str.splitlines()`: each line with its ending; no empty line after a final ending.
+pub(crate) fn split_lines(text: &str) -> Vec<Line> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let end = match c {
+            '\r' => match chars.peek() {
+                Some(&(_, '\n')) => {
+                    chars.next();
+                    i + 2
+                }
+                _ => i + 1,
+            },
+            '\n' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}'
+            | '\u{2029}' => i + c.len_utf8(),
+            _ => continue,
+        };
+        lines.push(Line {
+            range: start..i,
+            ending: i..end,
+        });
+        start = end;
+    }
+    if start < text.len() {
+        lines.push(Line {
+            range: start..text.len(),
+            ending: text.len()..text.len(),
+        });
+    }
+    lines
+}
+
+/// Marks a logical byte that is not in the file (the space pip puts before a comment line).
+const SYNTHETIC: usize = usize::MAX;
+
+/// A logical line: physical lines joined as pip joins them, with each byte's file offset.
+#[derive(Debug)]
+pub(crate) struct Logical {
+    /// Indices of the physical lines joined.
+    pub lines: Range<usize>,
+    pub text: String,
+    /// File offset of each byte of `text`, or [`SYNTHETIC`].
+    orig: Vec<usize>,
+    /// File offset just after the last byte taken from the file.
+    end: usize,
+    /// Continuation markers (`\` run and the line ending).
+    pub continuations: Vec<Range<usize>>,
+}
+
+impl Logical {
+    fn new(first_line: usize, start: usize) -> Logical {
+        Logical {
+            lines: first_line..first_line,
+            text: String::new(),
+            orig: Vec::new(),
+            end: start,
+            continuations: Vec::new(),
+        }
+    }
+
+    fn push_file(&mut self, file: &str, range: Range<usize>) {
+        self.text.push_str(&file[range.clone()]);
+        self.orig.extend(range.clone());
+        if !range.is_empty() {
+            self.end = range.end;
+        }
+    }
+
+    fn push_synthetic(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.orig.extend(std::iter::repeat_n(SYNTHETIC, s.len()));
+    }
+
+    /// File offset of logical offset `i` (the next byte from the file at or after `i`).
+    pub fn orig_pos(&self, i: usize) -> usize {
+        self.orig
+            .get(i..)
+            .and_then(|rest| rest.iter().find(|&&o| o != SYNTHETIC))
+            .copied()
+            .unwrap_or(self.end)
+    }
+
+    /// The file range covering logical range `range` (from its first file byte to just after
+    /// its last one; a range that crosses a continuation covers the marker too).
+    pub fn orig_range(&self, range: Range<usize>) -> Range<usize> {
+        let end = range.end.min(self.orig.len());
+        let start = range.start.min(end);
+        let slice = &self.orig[start..end];
+        let first = slice.iter().find(|&&o| o != SYNTHETIC);
+        let last = slice.iter().rev().find(|&&o| o != SYNTHETIC);
+        match (first, last) {
+            (Some(&first), Some(&last)) => first..last + 1,
+            _ => {
+                let at = self.orig_pos(start);
+                at..at
+            }
+        }
+    }
+
+    /// Logical offset of the `#` that starts the comment: pip's `(^|\s+)#.*$`.
+    pub fn comment_start(&self) -> Option<usize> {
+        let mut previous: Option<char> = None;
+        for (i, c) in self.text.char_indices() {
+            if c == '#' && previous.is_none_or(py_space) {
+                return Some(i);
+            }
+            previous = Some(c);
+        }
+        None
+    }
+
+    /// What pip keeps: the text before the comment, whitespace stripped.
+    pub fn content(&self) -> Range<usize> {
+        let before = &self.text[..self.comment_start().unwrap_or(self.text.len())];
+        let trimmed_start = before.len() - before.trim_start_matches(py_space).len();
+        let trimmed_end = before.trim_end_matches(py_space).len();
+        if trimmed_end <= trimmed_start {
+            return trimmed_start..trimmed_start;
+        }
+        trimmed_start..trimmed_end
+    }
+}
+
+/// pip's `COMMENT_RE.match(line)`: optional whitespace, then `#`.
+fn is_comment_line(line: &str) -> bool {
+    line.trim_start_matches(py_space).starts_with('#')
+}
+
+/// pip's `join_lines`: every physical line lands in exactly one logical line, in order.
+pub(crate) fn logical_lines(text: &str, lines: &[Line]) -> Vec<Logical> {
+    let mut out = Vec::new();
+    let mut pending: Option<Logical> = None;
+    for (index, line) in lines.iter().enumerate() {
+        let content = &text[line.range.clone()];
+        let comment = is_comment_line(content);
+        if !content.ends_with('\\') || comment {
+            let mut logical = pending
+                .take()
+                .unwrap_or_else(|| Logical::new(index, line.range.start));
+            if comment {
+                // pip prefixes comment lines with a space so the comment regex always matches.
+                logical.push_synthetic(" ");
+            }
+            logical.push_file(text, line.range.clone());
+            logical.lines.end = index + 1;
+            out.push(logical);
+        } else {
+            let logical = pending.get_or_insert_with(|| Logical::new(index, line.range.start));
+            // `str.strip("\\")`: every backslash at either end goes, not just the last one.
+            let leading = content.len() - content.trim_start_matches('\\').len();
+            let kept = content.trim_matches('\\');
+            let kept_start = line.range.start + leading;
+            logical.push_file(text, kept_start..kept_start + kept.len());
+            let marker_start = if kept.is_empty() {
+                line.range.start
+            } else {
+                kept_start + kept.len()
+            };
+            logical.continuations.push(marker_start..line.ending.end);
+            logical.lines.end = index + 1;
+        }
+    }
+    if let Some(mut logical) = pending {
+        // The file ends inside a continuation: the last line's ending belongs after the entry
+        // (as every entry's last ending does), so that marker is the backslashes alone.
+        if let (Some(marker), Some(line)) = (
+            logical.continuations.last_mut(),
+            lines.get(logical.lines.end - 1),
+        ) {
+            marker.end = marker.end.min(line.range.end).max(marker.start);
+        }
+        out.push(logical);
+    }
+    out
+}
+
+/// `${NAME}` references (uppercase letters, digits, `_`), with their ranges in `s`.
+pub(crate) fn find_env_vars(s: &str) -> Vec<(String, Range<usize>)> {
+    let bytes = s.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while let Some(offset) = s[i..].find("${") {
+        let start = i + offset;
+        let name_start = start + 2;
+        let name_len = bytes[name_start..]
+            .iter()
+            .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
+            .count();
+        let close = name_start + name_len;
+        if name_len > 0 && bytes.get(close) == Some(&b'}') {
+            found.push((s[name_start..close].to_string(), start..close + 1));
+            i = close + 1;
+        } else {
+            i = name_start;
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(text: &str) -> Vec<(&str, &str)> {
+        split_lines(text)
+            .into_iter()
+            .map(|line| (&text[line.range], &text[line.ending]))
+            .collect()
+    }
+
+    #[test]
+    fn splits_like_python_splitlines() {
+        assert_eq!(
+            texts("a\nb\r\nc\rd\x0ce\u{2028}f"),
+            vec![
+                ("a", "\n"),
+                ("b", "\r\n"),
+                ("c", "\r"),
+                ("d", "\x0c"),
+                ("e", "\u{2028}"),
+                ("f", "")
+            ]
+        );
+        assert_eq!(texts("a\n"), vec![("a", "\n")]);
+        assert_eq!(texts("\n\n"), vec![("", "\n"), ("", "\n")]);
+        assert!(texts("").is_empty());
+        assert_eq!(texts("\r\r\n"), vec![("", "\r"), ("", "\r\n")]);
+    }
+
+    fn joined(text: &str) -> Vec<String> {
+        let lines = split_lines(text);
+        logical_lines(text, &lines)
+            .into_iter()
+            .map(|logical| logical.text)
+            .collect()
+    }
+
+    #[test]
+    fn joins_continuations_as_pip_does() {
+        assert_eq!(joined("a \\\n  b\nc"), vec!["a   b", "c"]);
+        // Backslash then space does not continue.
+        assert_eq!(joined("a \\ \nb"), vec!["a \\ ", "b"]);
+        // A comment line ends the continuation; pip prefixes it with a space.
+        assert_eq!(joined("a \\\n# c \\\nb"), vec!["a  # c \\", "b"]);
+        // str.strip("\\") removes every backslash at both ends of a continued line.
+        assert_eq!(joined("\\\\a\\\\\nb"), vec!["ab"]);
+        // A continuation at the end of the file still yields its line.
+        assert_eq!(joined("a\\"), vec!["a"]);
+        let text = "a \\\n";
+        let lines = split_lines(text);
+        assert_eq!(logical_lines(text, &lines)[0].continuations, vec![2..3]);
+        // A blank line ends a continuation.
+        assert_eq!(joined("a\\\n\nb"), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn maps_logical_offsets_back_to_the_file() {
+        let text = "ab \\\r\n  cd";
+        let lines = split_lines(text);
+        let logical = &logical_lines(text, &lines)[0];
+        assert_eq!(logical.text, "ab   cd");
+        assert_eq!(logical.orig_range(5..7), 8..10);
+        assert_eq!(&text[logical.orig_range(5..7)], "cd");
+        // A range across the join covers the continuation marker.
+        assert_eq!(logical.orig_range(0..7), 0..10);
+        assert_eq!(logical.continuations, vec![3..6]);
+    }
+
+    #[test]
+    fn comments_need_whitespace_before_the_hash() {
+        let text = "pkg.whl#sha256=abc # note";
+        let lines = split_lines(text);
+        let logical = &logical_lines(text, &lines)[0];
+        assert_eq!(logical.comment_start(), Some(19));
+        assert_eq!(&logical.text[logical.content()], "pkg.whl#sha256=abc");
+    }
+
+    #[test]
+    fn finds_env_vars() {
+        assert_eq!(
+            find_env_vars("https://${USER}:${TOKEN_1}@x/${lower}/$NAME/${"),
+            vec![("USER".to_string(), 8..15), ("TOKEN_1".to_string(), 16..26)]
+        );
+    }
+}
