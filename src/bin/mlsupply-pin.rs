@@ -111,7 +111,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
             &config,
             &findings,
             &rules,
-            &ws.sources,
+            &pin::redacted_sources(&ws.sources),
         ));
     }
 
@@ -197,7 +197,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
             &config,
             &after.findings,
             &rules,
-            &ws.sources,
+            &pin::redacted_sources(&ws.sources),
         ));
     }
 
@@ -208,7 +208,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         &config,
         &outcome.findings,
         &rules,
-        &ws.sources,
+        &pin::redacted_sources(&ws.sources),
     );
     if cli.common.format == Format::Text && !outcome.plans.is_empty() {
         writeln!(stdout)?;

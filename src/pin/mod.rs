@@ -1058,16 +1058,32 @@ fn indexes_of(project: &Project) -> String {
 // ---------------------------------------------------------------------------------------------
 // Output helpers.
 
-/// A unified diff (`--- a/path`, `+++ b/path`) of one planned rewrite.
+/// A unified diff (`--- a/path`, `+++ b/path`) of one planned rewrite. Credentials in URLs
+/// (an index line with a token, in the context lines) are masked: a diff goes to CI logs.
 pub fn unified_diff(plan: &FilePlan) -> String {
-    similar::TextDiff::from_lines(&plan.old_text, &plan.new_text)
+    let diff = similar::TextDiff::from_lines(&plan.old_text, &plan.new_text)
         .unified_diff()
         .context_radius(3)
         .header(
             &format!("a/{}", plan.rel_path),
             &format!("b/{}", plan.rel_path),
         )
-        .to_string()
+        .to_string();
+    reqfile::redact_credentials(&diff)
+}
+
+/// `sources` with credentials in URLs masked, for renderers that quote source lines. Only the
+/// user information of URLs changes, so line numbers stay valid.
+pub fn redacted_sources(sources: &SourceMap) -> SourceMap {
+    let mut out = SourceMap::default();
+    for file in sources.iter() {
+        out.insert(SourceFile::new(
+            file.rel_path.clone(),
+            file.abs_path.clone(),
+            reqfile::redact_credentials(&file.text),
+        ));
+    }
+    out
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, the original
