@@ -17,6 +17,9 @@ pub struct SourceFile {
     pub text: String,
     /// Byte offset of the start of each line; lines end at `\n`, `\r\n` or a lone `\r`.
     line_starts: Vec<usize>,
+    /// Whether each line is pure ASCII, where a column is a byte offset: keeps positions O(1)
+    /// on long one-line files (minified notebooks) instead of counting characters every time.
+    ascii_lines: Vec<bool>,
 }
 
 impl SourceFile {
@@ -69,7 +72,12 @@ impl SourceFile {
             Err(i) => i - 1,
         };
         let start = self.line_starts[line_index];
-        let column = self.text[start..offset].chars().count() as u32 + 1;
+        let chars = if self.ascii_lines[line_index] {
+            offset - start
+        } else {
+            self.text[start..offset].chars().count()
+        };
+        let column = chars as u32 + 1;
         (line_index as u32 + 1, column)
     }
 
