@@ -43,11 +43,20 @@ impl SourceFile {
             }
             i += 1;
         }
+        let ascii_lines = line_starts
+            .iter()
+            .enumerate()
+            .map(|(i, &start)| {
+                let end = line_starts.get(i + 1).copied().unwrap_or(text.len());
+                text.as_bytes()[start..end].is_ascii()
+            })
+            .collect();
         SourceFile {
             rel_path: rel_path.into(),
             abs_path: abs_path.into(),
             text,
             line_starts,
+            ascii_lines,
         }
     }
 
