@@ -39,11 +39,29 @@ pub fn keyboard_neighbours(a: u8, b: u8) -> bool {
     }
 }
 
+/// How a name differs from a popular one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub technique: Technique,
+    /// The letters involved, for the message: "`r` for `t`".
+    pub detail: String,
+    /// Where the edit is, as a byte index into the popular name.
+    pub at: usize,
+}
+
 /// One edit (or, failing that, two) turning `cand` into `target`, both separator-free.
-pub fn classify(cand: &str, target: &str) -> Option<(Technique, String)> {
+pub fn classify(cand: &str, target: &str) -> Option<Edit> {
+    classify_parts(cand, target).map(|(technique, detail, at)| Edit {
+        technique,
+        detail,
+        at,
+    })
+}
+
+fn classify_parts(cand: &str, target: &str) -> Option<(Technique, String, usize)> {
     let (c, t) = (cand.as_bytes(), target.as_bytes());
     if c == t {
-        return Some((Technique::Separators, String::new()));
+        return Some((Technique::Separators, String::new(), 0));
     }
     let one = match c.len() as isize - t.len() as isize {
         0 => same_length(c, t),
@@ -52,7 +70,7 @@ pub fn classify(cand: &str, target: &str) -> Option<(Technique, String)> {
         _ => None,
     };
     one.or_else(|| {
-        (strsim::osa_distance(cand, target) == 2).then(|| (Technique::TwoEdits, String::new()))
+        (strsim::osa_distance(cand, target) == 2).then(|| (Technique::TwoEdits, String::new(), 0))
     })
 }
 
@@ -60,7 +78,7 @@ fn show(c: u8) -> char {
     char::from(c)
 }
 
-fn same_length(c: &[u8], t: &[u8]) -> Option<(Technique, String)> {
+fn same_length(c: &[u8], t: &[u8]) -> Option<(Technique, String, usize)> {
     let first = c.iter().zip(t).position(|(a, b)| a != b)?;
     let last = c.iter().zip(t).rposition(|(a, b)| a != b)?;
     if first == last {
@@ -68,56 +86,63 @@ fn same_length(c: &[u8], t: &[u8]) -> Option<(Technique, String)> {
         let detail = format!("`{}` for `{}`", show(a), show(b));
         let in_trailing_digits =
             c[first..].iter().all(u8::is_ascii_digit) && t[first..].iter().all(u8::is_ascii_digit);
-        return Some(if in_trailing_digits {
-            (Technique::VersionDigit, detail)
+        let technique = if in_trailing_digits {
+            Technique::VersionDigit
         } else if lookalike(a, b) {
-            (Technique::Homoglyph, detail)
+            Technique::Homoglyph
         } else if keyboard_neighbours(a, b) {
-            (Technique::KeyboardSubstitution, detail)
+            Technique::KeyboardSubstitution
         } else {
-            (Technique::Substitution, detail)
-        });
+            Technique::Substitution
+        };
+        return Some((technique, detail, first));
     }
     if last == first + 1 && c[first] == t[last] && c[last] == t[first] {
         return Some((
             Technique::Swapped,
             format!("`{}{}`", show(c[first]), show(c[last])),
+            first,
         ));
     }
     None
 }
 
 /// `c` has one character more than `t`.
-fn extra_char(c: &[u8], t: &[u8]) -> Option<(Technique, String)> {
+fn extra_char(c: &[u8], t: &[u8]) -> Option<(Technique, String, usize)> {
     let i = c.iter().zip(t).position(|(a, b)| a != b).unwrap_or(t.len());
     if c[i + 1..] != t[i..] {
         return None;
     }
     let x = c[i];
     let at_end = i == c.len() - 1;
-    Some(if (i > 0 && c[i - 1] == x) || c.get(i + 1) == Some(&x) {
+    let (technique, detail) = if (i > 0 && c[i - 1] == x) || c.get(i + 1) == Some(&x) {
         (Technique::Repeated, format!("`{}`", show(x)))
     } else if at_end && x == b's' {
-        (Technique::Plural, "added".to_string())
+        (Technique::Plural, "`s` added".to_string())
     } else if at_end && x.is_ascii_digit() {
         (Technique::VersionDigit, format!("`{}`", show(x)))
     } else {
         (Technique::Inserted, format!("`{}`", show(x)))
-    })
+    };
+    Some((technique, detail, i))
 }
 
 /// `c` has one character fewer than `t`.
-fn missing_char(c: &[u8], t: &[u8]) -> Option<(Technique, String)> {
+fn missing_char(c: &[u8], t: &[u8]) -> Option<(Technique, String, usize)> {
     let i = c.iter().zip(t).position(|(a, b)| a != b).unwrap_or(c.len());
     if c[i..] != t[i + 1..] {
         return None;
     }
     let x = t[i];
-    Some(if i == t.len() - 1 && x == b's' {
-        (Technique::Plural, "removed".to_string())
+    let at_end = i == t.len() - 1;
+    let (technique, detail) = if at_end && x == b's' {
+        (Technique::Plural, "`s` removed".to_string())
+    } else if t[i..].iter().all(u8::is_ascii_digit) {
+        (Technique::VersionDigit, format!("`{}` removed", show(x)))
     } else {
         (Technique::Omitted, format!("`{}`", show(x)))
-    })
+    };
+    Some((technique, detail, i))
 }
 
 #[cfg(test)]
@@ -125,7 +150,7 @@ mod tests {
     use super::*;
 
     fn kind(cand: &str, target: &str) -> Option<Technique> {
-        classify(cand, target).map(|(k, _)| k)
+        classify(cand, target).map(|e| e.technique)
     }
 
     #[test]
@@ -166,8 +191,14 @@ mod tests {
 
     #[test]
     fn details_name_the_letters() {
-        assert_eq!(classify("reqeusts", "requests").unwrap().1, "`eu`");
-        assert_eq!(classify("requesrs", "requests").unwrap().1, "`r` for `t`");
-        assert_eq!(classify("requets", "requests").unwrap().1, "`s`");
+        assert_eq!(classify("reqeusts", "requests").unwrap().detail, "`eu`");
+        assert_eq!(
+            classify("requesrs", "requests").unwrap().detail,
+            "`r` for `t`"
+        );
+        assert_eq!(classify("requets", "requests").unwrap().detail, "`s`");
+        assert_eq!(classify("requets", "requests").unwrap().at, 5);
+        assert_eq!(classify("xrequests", "requests").unwrap().at, 0);
+        assert_eq!(kind("urllib", "urllib3"), Some(Technique::VersionDigit));
     }
 }

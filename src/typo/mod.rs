@@ -202,6 +202,17 @@ pub enum Technique {
 }
 
 impl Technique {
+    /// Confidence tier: 0 for the techniques specific to squatting, 3 for two edits. Among
+    /// candidates of one tier the most popular target wins.
+    pub fn tier(self) -> u8 {
+        match self {
+            Technique::Omitted | Technique::KeyboardSubstitution => 1,
+            Technique::Inserted | Technique::Substitution => 2,
+            Technique::TwoEdits => 3,
+            _ => 0,
+        }
+    }
+
     /// The technique in words, as used in messages.
     pub fn describe(self) -> &'static str {
         match self {
@@ -273,6 +284,8 @@ struct Candidate {
     id: u32,
     technique: Technique,
     detail: String,
+    /// Where a one-letter edit sits in the popular name (0 for other techniques).
+    at: usize,
 }
 
 pub struct Detector {
@@ -350,6 +363,7 @@ fn push_fixed(
             id,
             technique,
             detail: detail.to_string(),
+            at: 0,
         });
     }
 }
@@ -573,23 +587,27 @@ impl Detector {
     fn push_classified(&self, found: &mut Vec<Candidate>, flat: &str, ids: Option<&Vec<u32>>) {
         for &id in ids.into_iter().flatten() {
             let target = flatten(&self.corpus.entries[id as usize].name);
-            if let Some((technique, detail)) = edits::classify(flat, &target) {
+            if let Some(edit) = edits::classify(flat, &target) {
                 found.push(Candidate {
                     id,
-                    technique,
-                    detail,
+                    technique: edit.technique,
+                    detail: edit.detail,
+                    at: edit.at,
                 });
             }
         }
     }
 
-    /// Whether a candidate is strong enough to report.
+    /// Whether a candidate is strong enough to report. The gates encode what the false
+    /// positives of edit distance look like: short names, names spelled from real words,
+    /// letters added at either end (`xtyping`, `colorlogx` are common naming styles), a
+    /// different first letter (`doblib`), and obscure targets for the weaker techniques.
     fn passes(&self, normalized: &str, flat_len: usize, c: &Candidate) -> bool {
         let entry = &self.corpus.entries[c.id as usize];
         let rank = entry.rank;
-        let target_flat_len = flatten(&entry.name).len();
+        let target_flat = flatten(&entry.name);
         // Short names collide by chance: `dask`/`dash`, `six`/`sip`.
-        if flat_len < 4 || target_flat_len < 4 {
+        if flat_len < 4 || target_flat.len() < 4 {
             return false;
         }
         // A name made only of words that popular packages use is usually a real project
@@ -597,23 +615,36 @@ impl Detector {
         let all_words = normalized
             .split('-')
             .all(|w| self.vocabulary.contains(w) || w.chars().all(|c| c.is_ascii_digit()));
+        let at_edge = c.at == 0 || c.at + 1 >= target_flat.len().max(flat_len);
         match c.technique {
             Technique::Homoglyph | Technique::Swapped => !all_words || rank <= 1000,
             Technique::Repeated => !all_words || rank <= 500,
             Technique::Separators => rank <= 200,
-            Technique::ReorderedWords => rank <= 5000,
+            Technique::ReorderedWords => true,
             // Adding `py`/`python` to a popular name is the squat (`python-flask`); a name
             // without the affix is often the plain word of a real project (`dash`, `pydash`).
             Technique::PythonAffix => {
-                rank <= 2000 && (core_of(&flatten(normalized)).len() < flat_len || !all_words)
+                let added = core_of(&flatten(normalized)).len() < flat_len;
+                if added {
+                    rank <= 2000
+                } else {
+                    !all_words && rank <= 2000
+                }
             }
-            Technique::VersionDigit => rank <= 1000,
+            Technique::VersionDigit => {
+                let removed = flat_len < target_flat.len();
+                if removed { rank <= 100 } else { rank <= 3000 }
+            }
             Technique::Plural => rank <= 300 || (!all_words && rank <= 5000),
-            Technique::Omitted | Technique::KeyboardSubstitution => {
-                !all_words && (flat_len >= 5 || rank <= 500)
+            Technique::Omitted => !all_words && (flat_len >= 5 || rank <= 100),
+            Technique::KeyboardSubstitution => {
+                !all_words && (flat_len >= 5 || rank <= 100) && (c.at > 0 || rank <= 100)
             }
-            Technique::Inserted | Technique::Substitution => {
-                !all_words && flat_len >= 6 && rank <= 5000
+            Technique::Substitution => {
+                !all_words && flat_len >= 6 && rank <= 3000 && (c.at > 0 || rank <= 100)
+            }
+            Technique::Inserted => {
+                !all_words && flat_len >= 6 && rank <= 3000 && (!at_edge || rank <= 200)
             }
             Technique::TwoEdits => !all_words && flat_len >= 9 && rank <= 1000,
             Technique::DefensiveAlias | Technique::NonAscii => true,
@@ -625,7 +656,10 @@ impl Detector {
         self.candidates(normalized)
             .into_iter()
             .filter(|c| self.passes(normalized, flat_len, c))
-            .min_by_key(|c| (c.technique, self.corpus.entries[c.id as usize].rank))
+            .min_by_key(|c| {
+                let rank = self.corpus.entries[c.id as usize].rank;
+                (c.technique.tier(), rank, c.technique)
+            })
     }
 }
 
