@@ -62,6 +62,16 @@ pub fn normalize(name: &str) -> String {
     out
 }
 
+/// `name` as shown in a message: scanned files are untrusted, so anything but printable ASCII
+/// is escaped (no terminal control sequences, no look-alike characters passed through).
+fn shown(name: &str) -> String {
+    if name.chars().all(|c| c.is_ascii_graphic()) {
+        name.to_string()
+    } else {
+        name.escape_default().to_string()
+    }
+}
+
 /// A normalised name without its separators: `requests-toolbelt` -> `requeststoolbelt`.
 fn flatten(normalized: &str) -> String {
     normalized.chars().filter(|&c| c != '-').collect()
@@ -308,19 +318,19 @@ pub struct Detector {
 fn core_of(flat: &str) -> &str {
     let mut core = flat;
     for prefix in ["python3", "python", "py3", "py"] {
-        if let Some(rest) = core.strip_prefix(prefix) {
-            if rest.len() >= 3 {
-                core = rest;
-                break;
-            }
+        if let Some(rest) = core.strip_prefix(prefix)
+            && rest.len() >= 3
+        {
+            core = rest;
+            break;
         }
     }
     for suffix in ["python3", "python", "py3", "py"] {
-        if let Some(rest) = core.strip_suffix(suffix) {
-            if rest.len() >= 3 {
-                core = rest;
-                break;
-            }
+        if let Some(rest) = core.strip_suffix(suffix)
+            && rest.len() >= 3
+        {
+            core = rest;
+            break;
         }
     }
     core
@@ -465,8 +475,10 @@ impl Detector {
             rule: &rules::TYPOSQUAT,
             severity: rules::TYPOSQUAT.default_severity,
             message: format!(
-                "`{name}` looks like a typo of `{}` (rank {}): {technique}",
-                entry.name, entry.rank
+                "`{}` looks like a typo of `{}` (rank {}): {technique}",
+                shown(name),
+                entry.name,
+                entry.rank
             ),
             suggestion: Some(format!("did you mean `{}`?", entry.name)),
             target: Some((entry.name.clone(), entry.rank)),
@@ -484,8 +496,10 @@ impl Detector {
             target: rank.map(|r| (alias.target.clone(), r)),
             technique: Technique::DefensiveAlias.describe().to_string(),
             message: format!(
-                "`{name}` is a defensive alias of `{}`{ranked}, registered against typos ({})",
-                alias.target, alias.source
+                "`{}` is a defensive alias of `{}`{ranked}, registered against typos ({})",
+                shown(name),
+                alias.target,
+                alias.source
             ),
             kind: Technique::DefensiveAlias,
             suggestion: Some(format!("did you mean `{}`?", alias.target)),
@@ -514,11 +528,11 @@ impl Detector {
         let message = match &target {
             Some((t, rank)) => format!(
                 "`{}` contains non-ASCII characters ({odd}) and imitates `{t}` (rank {rank})",
-                name.escape_default()
+                shown(name)
             ),
             None => format!(
                 "`{}` contains non-ASCII characters ({odd}); PyPI names are ASCII",
-                name.escape_default()
+                shown(name)
             ),
         };
         Suspicion {
