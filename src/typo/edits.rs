@@ -120,7 +120,7 @@ fn extra_char(c: &[u8], t: &[u8]) -> Option<(Technique, String, usize)> {
     } else if at_end && x == b's' {
         (Technique::Plural, "`s` added".to_string())
     } else if at_end && x.is_ascii_digit() {
-        (Technique::VersionDigit, format!("`{}`", show(x)))
+        (Technique::VersionDigit, format!("`{}` appended", show(x)))
     } else {
         (Technique::Inserted, format!("`{}`", show(x)))
     };

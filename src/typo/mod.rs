@@ -232,7 +232,7 @@ impl Technique {
             Technique::Separators => "separators changed",
             Technique::ReorderedWords => "words reordered",
             Technique::PythonAffix => "`py`/`python` affix changed",
-            Technique::VersionDigit => "version digits appended",
+            Technique::VersionDigit => "version digits changed",
             Technique::Plural => "plural changed",
             Technique::Omitted => "a letter omitted",
             Technique::KeyboardSubstitution => "a letter replaced by its keyboard neighbour",
@@ -465,9 +465,10 @@ impl Detector {
         if !best.detail.is_empty() {
             technique = format!("{technique} ({})", best.detail);
         }
-        if best.technique != Technique::Separators
-            && best.technique != Technique::ReorderedWords
-            && normalized.matches('-').count() != entry.name.matches('-').count()
+        if !matches!(
+            best.technique,
+            Technique::Separators | Technique::ReorderedWords | Technique::PythonAffix
+        ) && normalized.matches('-').count() != entry.name.matches('-').count()
         {
             technique.push_str(", separators changed");
         }
@@ -573,7 +574,7 @@ impl Detector {
         // A version number appended or changed: `requests2`, `urllib4`.
         let base = flat.trim_end_matches(|c: char| c.is_ascii_digit());
         if base.len() < flat.len() && base.len() >= 3 {
-            let detail = format!("`{}`", &flat[base.len()..]);
+            let detail = format!("`{}` appended", &flat[base.len()..]);
             push_fixed(
                 &mut found,
                 self.flat.get(base),
