@@ -25,6 +25,7 @@ mod edits;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::LazyLock;
 
 use crate::finding::Severity;
@@ -71,6 +72,33 @@ fn shown(name: &str) -> String {
         name.escape_default().to_string()
     }
 }
+
+/// FNV-1a: the index keys are short names, for which SipHash dominates the lookup cost. Only
+/// the built-in and configured names are ever inserted, so hash flooding is not a concern.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+type FastSet<K> = HashSet<K, BuildHasherDefault<Fnv>>;
 
 /// A normalised name without its separators: `requests-toolbelt` -> `requeststoolbelt`.
 fn flatten(normalized: &str) -> String {
@@ -302,15 +330,15 @@ pub struct Detector {
     corpus: Corpus,
     allow: HashSet<String>,
     /// Separator-free spelling -> entries (several names can share one: `uri-template`).
-    flat: HashMap<Box<str>, Vec<u32>>,
+    flat: FastMap<Box<str>, Vec<u32>>,
     /// Separator-free spelling minus one character -> entries (a SymSpell deletion index).
-    deletes: HashMap<Box<str>, Vec<u32>>,
+    deletes: FastMap<Box<str>, Vec<u32>>,
     /// Separator-free spelling without a `py`/`python` prefix or suffix -> entries.
-    cores: HashMap<Box<str>, Vec<u32>>,
+    cores: FastMap<Box<str>, Vec<u32>>,
     /// Words of a multi-word name, sorted -> entries.
-    word_sets: HashMap<Box<str>, Vec<u32>>,
+    word_sets: FastMap<Box<str>, Vec<u32>>,
     /// Every word used in a popular name (`flask`, `core`, `client`, ...).
-    vocabulary: HashSet<Box<str>>,
+    vocabulary: FastSet<Box<str>>,
 }
 
 /// Strips one `py`/`python` prefix and one suffix (`python3-dateutil` -> `dateutil`), keeping at
@@ -399,11 +427,11 @@ impl Detector {
     pub fn new(corpus: Corpus, allow: &[String]) -> Detector {
         let mut detector = Detector {
             allow: allow.iter().map(|n| normalize(n)).collect(),
-            flat: HashMap::with_capacity(corpus.len()),
-            deletes: HashMap::with_capacity(corpus.len() * 12),
-            cores: HashMap::with_capacity(corpus.len()),
-            word_sets: HashMap::new(),
-            vocabulary: HashSet::new(),
+            flat: FastMap::with_capacity_and_hasher(corpus.len(), Default::default()),
+            deletes: FastMap::with_capacity_and_hasher(corpus.len() * 12, Default::default()),
+            cores: FastMap::with_capacity_and_hasher(corpus.len(), Default::default()),
+            word_sets: FastMap::default(),
+            vocabulary: FastSet::default(),
             corpus,
         };
         for (id, entry) in detector.corpus.entries.iter().enumerate() {
