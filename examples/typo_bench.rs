@@ -18,7 +18,7 @@ fn main() {
         eprintln!("usage: typo_bench NAMES_FILE [--messages]");
         std::process::exit(2);
     };
-    let text = match std::fs::read_to_string(&path) {
+    let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(err) => {
             eprintln!("typo_bench: {path}: {err}");
