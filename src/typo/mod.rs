@@ -6,7 +6,8 @@
 //! 1. A name with a non-ASCII character is reported outright ([`rules::NON_ASCII_NAME`]); a
 //!    look-alike table only names the package it imitates. Nothing is normalised silently.
 //! 2. PEP 503 normalisation. Allowed names are never flagged; known defensive aliases (`tdqm`)
-//!    get a note; a name on the popular list is never flagged.
+//!    get a note; a name on the popular list is never flagged; a standard-library module name
+//!    that is not a popular project (`timeit`, `pwd`) is flagged.
 //! 3. Candidates come from hash lookups, never from a scan of the list: the separator-free
 //!    spelling, its single deletions against a deletion index of the list (SymSpell, distance 1
 //!    and most distance-2 pairs), look-alike rewrites (`rn`/`m`, `vv`/`w`, `cl`/`d`), trailing
@@ -36,12 +37,20 @@ pub use edits::keyboard_neighbours;
 
 static BUILTIN_LIST: &str = include_str!("../data/top-pypi-15k.tsv");
 static ALIAS_LIST: &str = include_str!("../data/typo-aliases.tsv");
+static STDLIB_LIST: &str = include_str!("../data/python-stdlib.txt");
 
 // Parsed once per process; the data is compiled in, and a unit test proves it parses.
 static BUILTIN: LazyLock<Corpus> = LazyLock::new(|| {
     Corpus::from_tsv(BUILTIN_LIST).unwrap_or_else(|err| panic!("built-in popular list: {err}"))
 });
 static ALIASES: LazyLock<HashMap<String, Alias>> = LazyLock::new(|| parse_aliases(ALIAS_LIST));
+static STDLIB: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    STDLIB_LIST
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| normalize(l.trim()))
+        .collect()
+});
 static BUILTIN_DETECTOR: LazyLock<Detector> =
     LazyLock::new(|| Detector::new(Corpus::builtin(), &[]));
 
@@ -233,6 +242,8 @@ pub enum Technique {
     Substitution,
     /// Two edits apart (long names only).
     TwoEdits,
+    /// The name of a standard-library module that is not a popular PyPI project (`timeit`).
+    StdlibName,
     /// A defensive alias registered against typos (`tdqm`): a note, not an attack.
     DefensiveAlias,
     /// Non-ASCII characters in the name.
@@ -267,6 +278,7 @@ impl Technique {
             Technique::Inserted => "a letter inserted",
             Technique::Substitution => "a letter replaced",
             Technique::TwoEdits => "two letters changed",
+            Technique::StdlibName => "a standard-library module name",
             Technique::DefensiveAlias => "a defensive alias registered against typos",
             Technique::NonAscii => "non-ASCII characters",
         }
@@ -491,6 +503,22 @@ impl Detector {
         if self.corpus.by_name.contains_key(&normalized) {
             return None;
         }
+        if STDLIB.contains(&normalized) {
+            return Some(Suspicion {
+                rule: &rules::TYPOSQUAT,
+                severity: rules::TYPOSQUAT.default_severity,
+                target: None,
+                technique: Technique::StdlibName.describe().to_string(),
+                message: format!(
+                    "`{}` is the name of a Python standard-library module, not of a known PyPI \
+                     project: the standard library needs no install, and uploads under such \
+                     names (`pwd`, `timeit`) have been malicious",
+                    shown(name)
+                ),
+                kind: Technique::StdlibName,
+                suggestion: Some(format!("remove `{}` from the dependencies", shown(name))),
+            });
+        }
         let best = self.best_candidate(&normalized)?;
         let entry = &self.corpus.entries[best.id as usize];
         let mut technique = best.technique.describe().to_string();
@@ -694,7 +722,7 @@ impl Detector {
                 !all_words && flat_len >= 6 && rank <= 3000 && (!at_edge || rank <= 200)
             }
             Technique::TwoEdits => !all_words && flat_len >= 9 && rank <= 1000,
-            Technique::DefensiveAlias | Technique::NonAscii => true,
+            Technique::StdlibName | Technique::DefensiveAlias | Technique::NonAscii => true,
         }
     }
 

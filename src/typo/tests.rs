@@ -266,3 +266,20 @@ fn odd_input_never_panics_and_is_escaped() {
     let s = check("reqeu\u{0455}ts").unwrap();
     assert!(s.message.contains("\\u{455}"), "{}", s.message);
 }
+
+#[test]
+fn standard_library_names() {
+    for name in ["timeit", "pwd", "pkgutil", "Tkinter"] {
+        assert_eq!(flagged(name).0, Technique::StdlibName, "{name}");
+    }
+    let s = check("timeit").unwrap();
+    assert_eq!(s.target, None);
+    assert_eq!(
+        s.suggestion.as_deref(),
+        Some("remove `timeit` from the dependencies")
+    );
+    // Real PyPI backports on the popular list stay clean.
+    for name in ["argparse", "typing", "dataclasses", "enum34"] {
+        assert_clean(name);
+    }
+}
