@@ -716,7 +716,10 @@ impl Detector {
                 !all_words && (flat_len >= 5 || rank <= 100) && (c.at > 0 || rank <= 100)
             }
             Technique::Substitution => {
-                !all_words && flat_len >= 6 && rank <= 3000 && (c.at > 0 || rank <= 100)
+                !all_words
+                    && (flat_len >= 6 || rank <= 100)
+                    && rank <= 3000
+                    && (c.at > 0 || rank <= 100)
             }
             Technique::Inserted => {
                 !all_words && flat_len >= 6 && rank <= 3000 && (!at_edge || rank <= 200)

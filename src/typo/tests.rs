@@ -65,7 +65,11 @@ fn add_ranks_after_every_listed_name() {
     corpus.add("requests");
     assert_eq!(corpus.rank("requests"), Some(1));
     // A project's own name is never flagged, even when it is one letter from a popular one.
-    assert!(Detector::new(corpus.clone(), &[]).check("requestz").is_some());
+    assert!(
+        Detector::new(corpus.clone(), &[])
+            .check("requestz")
+            .is_some()
+    );
     corpus.add("requestz");
     assert!(Detector::new(corpus, &[]).check("requestz").is_none());
 }
