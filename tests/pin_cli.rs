@@ -467,3 +467,29 @@ async fn an_inline_ignore_keeps_the_line_as_written() {
     assert_eq!(code(&out), 0, "{}", stdout(&out));
     assert_eq!(read(dir.path(), "requirements.txt"), text);
 }
+
+#[test]
+fn mlsupply_check_runs_the_offline_pin_check() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "requirements.txt",
+        "numpy>=1.26\n-e .\nscipy==1.14.1  # mlsupply: ignore[missing-hash] hashed by the image build\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_mlsupply"))
+        .args(["check", "--format", "json"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<(&str, u64)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["line"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(rules, [("unpinned", 1), ("unhashable-requirement", 2)]);
+}
