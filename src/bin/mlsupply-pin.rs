@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use clap::{ArgGroup, Parser};
 use mlsupply::cli::CommonArgs;
 use mlsupply::exit::Exit;
-use mlsupply::index::{BlockingIndexClient, ClientOptions, IndexArgs, IndexInputs, IndexSettings};
+use mlsupply::index::{
+    BlockingIndexClient, ClientOptions, IndexArgs, IndexInputs, IndexSettings, IndexUrl,
+};
 use mlsupply::output::Format;
 use mlsupply::pin::{self, Filters, OnlyBinary, PinOptions, Target, python};
 
@@ -86,19 +88,23 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
     }
     let python = python::target_version(cli.python_version.as_deref(), &target.root)
         .map_err(anyhow::Error::msg)?;
+    let ws = pin::load(&target, &config);
+    // `--pre` and `--only-binary` lines in the files count as pip counts them: for the whole run.
+    let from_files = pin::file_options(&ws);
+    let mut only_binary = from_files.only_binary.clone();
+    only_binary.extend(cli.only_binary.iter().cloned());
     let filters = Filters {
-        only_binary: OnlyBinary::parse(&cli.only_binary.join(",")),
+        only_binary: OnlyBinary::parse(&only_binary.join(",")),
         platforms: cli.platform.clone(),
     };
     let opts = PinOptions::new(
         Target {
             python,
-            pre: cli.pre,
+            pre: cli.pre || from_files.pre,
         },
         filters,
         &config,
     );
-    let ws = pin::load(&target, &config);
     let rules = pin::rules();
     let mut stdout = std::io::stdout().lock();
 
@@ -116,7 +122,6 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
     }
 
     let inputs = IndexInputs::from_process();
-    let from_files = pin::file_indexes(&ws);
     let expand = |text: &String| pin::expand_env(text, |name| inputs.env.get(name).cloned());
     let mut extra: Vec<String> = from_files.extra_index_urls.iter().map(expand).collect();
     extra.extend(cli.extra_index_url.iter().cloned());
@@ -130,6 +135,24 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         trusted_hosts: from_files.trusted_hosts.clone(),
     };
     let settings = IndexSettings::resolve(&args, &inputs)?;
+    // Extra indexes in the files are findings; those from the command line, PIP_EXTRA_INDEX_URL
+    // or pip.conf have no line to point at, so they are warned about here.
+    let in_files: Vec<String> = from_files
+        .extra_index_urls
+        .iter()
+        .map(expand)
+        .filter_map(|text| IndexUrl::parse(&text).ok())
+        .map(|url| url.redacted().to_string())
+        .collect();
+    for extra in &settings.extra_index_urls {
+        let shown = extra.redacted().to_string();
+        if !in_files.contains(&shown) {
+            eprintln!(
+                "mlsupply-pin: warning: extra index {shown} is searched next to {} (dependency confusion: a public package named like an internal one wins)",
+                settings.index_url.redacted()
+            );
+        }
+    }
     let client = BlockingIndexClient::new(&settings, ClientOptions::default())?;
     let names = pin::lookups(&ws);
     let show_progress = std::io::stderr().is_terminal() && names.len() > 1;

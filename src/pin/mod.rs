@@ -516,30 +516,37 @@ pub fn lookups(ws: &Workspace) -> Vec<String> {
     out
 }
 
-/// Index options the files set. pip applies them to the whole run, whichever file sets them.
+/// Global options the files set. pip applies them to the whole run, whichever file sets them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FileIndexes {
+pub struct FileOptions {
     /// The last `-i`/`--index-url`.
     pub index_url: Option<String>,
     pub extra_index_urls: Vec<String>,
     pub trusted_hosts: Vec<String>,
+    /// `--pre` in some file.
+    pub pre: bool,
+    /// `--only-binary` values, in order.
+    pub only_binary: Vec<String>,
 }
 
-/// The `-i`, `--extra-index-url` and `--trusted-host` values of every file of `ws`, as written
-/// (`${VAR}` not expanded).
-pub fn file_indexes(ws: &Workspace) -> FileIndexes {
-    let mut out = FileIndexes::default();
+/// The global options of every file of `ws`, as written (`${VAR}` not expanded).
+pub fn file_options(ws: &Workspace) -> FileOptions {
+    let mut out = FileOptions::default();
     for file in &ws.files {
         for entry in &file.doc.file.entries {
             let EntryKind::Options(options) = &entry.kind else {
                 continue;
             };
             for option in options {
+                if option.kind == OptionKind::Pre {
+                    out.pre = true;
+                }
                 let Some(value) = &option.value else { continue };
                 match option.kind {
                     OptionKind::IndexUrl => out.index_url = Some(value.value.clone()),
                     OptionKind::ExtraIndexUrl => out.extra_index_urls.push(value.value.clone()),
                     OptionKind::TrustedHost => out.trusted_hosts.push(value.value.clone()),
+                    OptionKind::OnlyBinary => out.only_binary.push(value.value.clone()),
                     _ => {}
                 }
             }
