@@ -493,3 +493,48 @@ fn mlsupply_check_runs_the_offline_pin_check() {
         .collect();
     assert_eq!(rules, [("unpinned", 1), ("unhashable-requirement", 2)]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn explicit_files_of_any_name_and_their_options_count() {
+    let server = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Neither name is one `classify` picks up; the file's --only-binary applies to the run.
+    write(
+        dir.path(),
+        "prod.lock",
+        "--only-binary :all:\ndemo>=1\n-r extra.pins\n",
+    );
+    write(dir.path(), "extra.pins", "other\n");
+    let index = server.index_url();
+    let out = run(
+        dir.path(),
+        &[
+            "--index-url",
+            &index,
+            "--extra-index-url",
+            &index,
+            "--fix",
+            "prod.lock",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}\n{}", stdout(&out), stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: extra index http://127.0.0.1"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        read(dir.path(), "prod.lock"),
+        format!(
+            "--only-binary :all:\ndemo==1.2 \\\n{}\n-r extra.pins\n",
+            hash_line("demo-1.2-py3-none-any.whl")
+        )
+    );
+    assert_eq!(
+        read(dir.path(), "extra.pins"),
+        format!(
+            "other==2.0 \\\n{}\n",
+            hash_line("other-2.0-py3-none-any.whl")
+        )
+    );
+}

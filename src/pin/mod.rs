@@ -80,44 +80,48 @@ pub struct Workspace {
 
 /// Reads the requirements files under `target` (those [`deps::classify`] names, and every file
 /// reached by `-r`/`-c`), each decoded with its own encoding so that it can be written back.
+/// A file named explicitly is read as a requirements file whatever its name
+/// (`mlsupply-pin deps/prod.lock`), with its includes.
 pub fn load(target: &ScanTarget, config: &Config) -> Workspace {
     let scan = scan::scan_dependencies(target, config);
-    let req_paths: BTreeSet<&str> = scan
+    let mut req_files: BTreeMap<String, PathBuf> = scan
         .files
         .iter()
         .filter(|f| f.kind == DepSource::Requirements)
-        .map(|f| f.rel_path.as_str())
+        .filter_map(|f| {
+            let source = scan.sources.get(&f.rel_path)?;
+            Some((f.rel_path.clone(), source.abs_path.clone()))
+        })
         .collect();
-    let findings = scan
+    let mut findings: Vec<Finding> = scan
         .findings
         .iter()
         .filter(|f| {
-            req_paths.contains(f.path.as_str())
+            req_files.contains_key(&f.path)
                 || (f.rule == rules::FILE_SKIPPED.id
                     && deps::classify(&f.path) == Some(DepSource::Requirements))
         })
         .cloned()
         .collect();
+    read_explicit(target, &scan, &mut req_files, &mut findings);
+
     let mut ws = Workspace {
         findings,
         ..Workspace::default()
     };
-    for rel in req_paths {
-        let Some(scanned) = scan.sources.get(rel) else {
-            continue;
-        };
-        let doc = std::fs::read(&scanned.abs_path)
+    for (rel, abs) in req_files {
+        let doc = std::fs::read(&abs)
             .map_err(|e| e.to_string())
             .and_then(|bytes| Document::from_bytes(&bytes).map_err(|e| e.to_string()));
         match doc {
             Ok(doc) => {
-                let source = SourceFile::new(rel, scanned.abs_path.clone(), doc.text.clone());
+                let source = SourceFile::new(rel, abs, doc.text.clone());
                 ws.sources.insert(source.clone());
                 ws.files.push(ReqDoc { source, doc });
             }
             Err(message) => ws.findings.push(Finding::new(
                 &rules::FILE_SKIPPED,
-                rel,
+                rel.clone(),
                 crate::Span::line_start(1),
                 rel,
                 format!("cannot read the file: {message}"),
@@ -125,6 +129,61 @@ pub fn load(target: &ScanTarget, config: &Config) -> Workspace {
         }
     }
     ws
+}
+
+/// Explicit files the scan did not take as requirements files (their names do not say so), and
+/// the files they include.
+fn read_explicit(
+    target: &ScanTarget,
+    scan: &DependencyScan,
+    req_files: &mut BTreeMap<String, PathBuf>,
+    findings: &mut Vec<Finding>,
+) {
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let root = canonical(&target.root);
+    let mut seen: BTreeSet<PathBuf> = scan
+        .sources
+        .iter()
+        .map(|f| canonical(&f.abs_path))
+        .collect();
+    let mut queue: Vec<PathBuf> = target
+        .paths
+        .iter()
+        .filter(|p| p.is_file())
+        .map(|p| canonical(p))
+        .filter(|p| !seen.contains(p))
+        .collect();
+    while let Some(path) = queue.pop() {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let file = match crate::files::read(&root, &path) {
+            Ok(file) => file,
+            Err(skipped) => {
+                findings.push(skipped);
+                continue;
+            }
+        };
+        let extracted = deps::requirements::extract(&file);
+        findings.extend(extracted.findings);
+        for include in extracted.includes {
+            if include.path.is_file() {
+                queue.push(canonical(&include.path));
+            } else {
+                findings.push(Finding::at(
+                    &rules::MISSING_INCLUDE,
+                    &file,
+                    include.span,
+                    include.written.clone(),
+                    format!(
+                        "`{}` does not exist (paths in -r/-c are relative to the including file)",
+                        include.written
+                    ),
+                ));
+            }
+        }
+        req_files.insert(file.rel_path.clone(), file.abs_path.clone());
+    }
 }
 
 /// An error that stops the run (exit 2) and keeps every file as it is: a project or version the
