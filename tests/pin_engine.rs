@@ -306,3 +306,32 @@ proptest! {
         ) || f.subject == "unknown"), "{:?}", again.findings);
     }
 }
+
+#[test]
+fn a_python_marker_picks_files_for_the_pythons_it_admits() {
+    let mut lookups = lookups();
+    let mut page = project(
+        "py",
+        &["py-1.0-py3-none-any.whl", "py-2.0-py3-none-any.whl"],
+    );
+    let files = &mut Arc::get_mut(&mut page.pages[0].page).unwrap().files;
+    files[1].requires_python = Some(">=3.10".to_owned());
+    lookups.insert("py".to_owned(), Some(page));
+    let text = "py ; python_version < \"3.10\"\npy\nother===2.0\n";
+    let outcome = pin::check_online(&workspace(text.as_bytes()), &options(), &lookups);
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert!(
+        outcome.findings[0]
+            .message
+            .contains("for Python 3.9 is 1.0")
+    );
+    assert_eq!(
+        outcome.plans[0].new_text,
+        format!(
+            "py==1.0 ; python_version < \"3.10\"{}\npy==2.0{}\nother===2.0{}\n",
+            hashes(&["py-1.0-py3-none-any.whl"]),
+            hashes(&["py-2.0-py3-none-any.whl"]),
+            hashes(&["other-2.0-py3-none-any.whl"]),
+        )
+    );
+}

@@ -22,6 +22,7 @@ pub mod write;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use crate::config::Config;
 use crate::deps::{self, DepSource};
@@ -686,6 +687,12 @@ pub fn fetch(
             Err(err) => errors.push(err),
         }
     }
+    if done < total {
+        errors.push(IndexError::Client(format!(
+            "{} of {total} lookups ended without an answer",
+            total - done
+        )));
+    }
     if errors.is_empty() {
         Ok(found)
     } else {
@@ -820,14 +827,21 @@ fn check_requirement(
     opts: &PinOptions,
     lookups: &Lookups,
 ) -> Result<Option<ReqResult>, String> {
+    let arbitrary;
     let specifiers = match ireq.version {
         None => None,
         Some(version) => match &version.specifiers {
             Some(s) => Some(s),
-            // `${VAR}` in the version, or `===` with text that is not PEP 440: only the
-            // environment or a human can say which files are meant. The offline check covers
-            // whether it is written with `==` and hashes.
-            None => return Ok(Some(offline_only(file, req, ireq))),
+            None => match arbitrary_equal(version) {
+                Some(spec) => {
+                    arbitrary = spec;
+                    Some(&arbitrary)
+                }
+                // `${VAR}` in the version, or `===` with text that is not PEP 440: only the
+                // environment or a human can say which files are meant. The offline check
+                // covers whether it is written with `==` and hashes.
+                None => return Ok(Some(offline_only(file, req, ireq))),
+            },
         },
     };
     let project = match lookups.get(&ireq.normalized) {
@@ -836,14 +850,15 @@ fn check_requirement(
         None => return Ok(None),
     };
     let files: Vec<&DistFile> = project.files().collect();
-    let choice = select::choose(
-        &ireq.normalized,
-        &files,
-        specifiers,
-        &opts.target,
-        &opts.filters,
-    )
-    .map_err(|e| format!("{e} (index: {})", indexes_of(project)))?;
+    let target = Target {
+        python: req.marker().and_then(|m| m.tree.as_ref()).map_or_else(
+            || opts.target.python.clone(),
+            |tree| python::for_marker(tree, &opts.target.python),
+        ),
+        pre: opts.target.pre,
+    };
+    let choice = select::choose(&ireq.normalized, &files, specifiers, &target, &opts.filters)
+        .map_err(|e| format!("{e} (index: {})", indexes_of(project)))?;
     let exact = specifiers.and_then(select::exact_pin);
 
     let mut expected = BTreeSet::new();
@@ -887,6 +902,11 @@ fn check_requirement(
         Some(pin) => pin.version().to_string(),
         None => choice.version.to_string(),
     };
+    // `===` (arbitrary equality) is kept as written; everything else is written `==`.
+    let operator = match exact.map(|pin| pin.operator()) {
+        Some(pep440_rs::Operator::ExactEqual) => "===",
+        _ => "==",
+    };
     let expected_list: Vec<String> = expected.iter().cloned().collect();
     let edit = write::fix_edit(
         &file.text,
@@ -894,7 +914,7 @@ fn check_requirement(
         entry,
         req,
         ireq.head.clone(),
-        &version_text,
+        &format!("{operator}{version_text}"),
         &expected_list,
     );
     let mut findings = Vec::new();
@@ -987,7 +1007,7 @@ fn check_requirement(
                 subject.clone(),
                 format!(
                     "`{written}` is not pinned; the newest allowed version for Python {} is {version_text}",
-                    opts.target.python
+                    target.python
                 ),
             )
             .with_suggestion(edit.text.clone()),
@@ -1075,6 +1095,25 @@ fn check_requirement(
         findings,
         fix: Some((edit, change)),
     }))
+}
+
+/// `===1.0` (which the parser keeps as text, since `===` takes any string) as a specifier, when
+/// the text is a PEP 440 version and no `${VAR}`.
+fn arbitrary_equal(version: &reqfile::VersionPart) -> Option<pep440_rs::VersionSpecifiers> {
+    let text = version.text.trim();
+    let text = text
+        .strip_prefix('(')
+        .and_then(|t| t.strip_suffix(')'))
+        .unwrap_or(text)
+        .trim();
+    let value = text.strip_prefix("===")?.trim();
+    if value.contains("${") {
+        return None;
+    }
+    let version = pep440_rs::Version::from_str(value).ok()?;
+    let spec =
+        pep440_rs::VersionSpecifier::from_version(pep440_rs::Operator::ExactEqual, version).ok()?;
+    Some(pep440_rs::VersionSpecifiers::from_iter([spec]))
 }
 
 fn offline_only(file: &SourceFile, req: &Requirement, ireq: &IndexReq<'_>) -> ReqResult {
