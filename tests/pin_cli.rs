@@ -115,9 +115,33 @@ async fn check_mode_reports_and_diffs_then_fix_then_clean() {
     assert!(stdout(&out).starts_with("--- a/requirements.txt"));
     assert!(!stdout(&out).contains("unpinned"));
 
+    #[cfg(unix)]
+    let mode = {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.path().join("requirements.txt");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        move |dir: &Path| {
+            std::fs::metadata(dir.join("requirements.txt"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        }
+    };
     let out = run(dir.path(), &["--index-url", &index, "--fix"]);
     assert_eq!(code(&out), 0, "{}\n{}", stdout(&out), stderr(&out));
     assert!(stderr(&out).contains("fixed requirements.txt:2: demo: pinned to ==1.2"));
+    #[cfg(unix)]
+    assert_eq!(mode(dir.path()), 0o640, "permissions kept");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        ["requirements.txt"],
+        "no temporary file left behind"
+    );
     let expected = format!(
         "# app deps\n{}  # the demo\nother==2.0 \\\n{}\n",
         demo_block("1.2", "\n"),
