@@ -14,7 +14,7 @@ use mlsupply::output::Format;
 use mlsupply::pin::{self, Filters, OnlyBinary, PinOptions, Target, python};
 
 #[derive(Parser, Debug)]
-#[command(name = "mlsupply-pin", version, about, long_about = None)]
+#[command(name = "mlsupply-pin", version)]
 #[command(group(ArgGroup::new("mode").args(["fix", "diff", "offline"]).multiple(false)))]
 /// Pins pip requirements files (and every file they include with -r/-c) to exact versions with
 /// sha256 hashes from the index, and checks the hashes they already list.
@@ -246,4 +246,34 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         (_, false) => Exit::Findings,
         (exit, true) => exit,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn arguments_are_consistent() {
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from([
+            "mlsupply-pin",
+            "--only-binary",
+            ":all:",
+            "--platform",
+            "win_amd64",
+            "--platform",
+            "any",
+            "--extra-index-url",
+            "https://a.example/simple",
+            "--extra-index-url",
+            "https://b.example/simple",
+            "requirements.txt",
+        ])
+        .unwrap();
+        assert_eq!(cli.platform, ["win_amd64", "any"]);
+        assert_eq!(cli.extra_index_url.len(), 2);
+        assert_eq!(cli.common.paths.len(), 1);
+        assert!(Cli::try_parse_from(["mlsupply-pin", "--diff", "--offline"]).is_err());
+    }
 }
