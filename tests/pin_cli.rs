@@ -15,6 +15,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_mlsupply-pin");
 /// Runs the binary in `dir` with a scrubbed environment: no pip.conf, netrc or PIP_* of the
 /// machine, no colour.
 fn run(dir: &Path, args: &[&str]) -> Output {
+    run_env(dir, args, &[])
+}
+
+fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let devnull = if cfg!(windows) { "nul" } else { "/dev/null" };
     Command::new(BIN)
         .args(args)
@@ -25,6 +29,7 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .env("XDG_CONFIG_DIRS", dir.join(".xdg"))
         .env("PIP_CONFIG_FILE", devnull)
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .output()
         .expect("the binary runs")
 }
@@ -561,4 +566,24 @@ async fn explicit_files_of_any_name_and_their_options_count() {
             hash_line("other-2.0-py3-none-any.whl")
         )
     );
+}
+
+#[test]
+fn an_expanded_token_in_an_index_path_is_masked_in_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "requirements.txt",
+        "-i http://pypi.example/${IDX_TOKEN}/simple\ndemo\n",
+    );
+    let out = run_env(dir.path(), &[], &[("IDX_TOKEN", "t0k3n-value-42")]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("/${IDX_TOKEN}/simple"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("plain http"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("t0k3n-value-42"), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("t0k3n-value-42"));
 }

@@ -123,6 +123,14 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
 
     let inputs = IndexInputs::from_process();
     let expand = |text: &String| pin::expand_env(text, |name| inputs.env.get(name).cloned());
+    let written: Vec<String> = from_files
+        .index_url
+        .iter()
+        .chain(&from_files.extra_index_urls)
+        .cloned()
+        .collect();
+    let secrets = pin::expanded_values(&written, |name| inputs.env.get(name).cloned());
+    let mask = |message: String| pin::mask_values(&message, &secrets);
     let mut extra: Vec<String> = from_files.extra_index_urls.iter().map(expand).collect();
     extra.extend(cli.extra_index_url.iter().cloned());
     let args = IndexArgs {
@@ -134,7 +142,8 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         cert: None,
         trusted_hosts: from_files.trusted_hosts.clone(),
     };
-    let settings = IndexSettings::resolve(&args, &inputs)?;
+    let settings = IndexSettings::resolve(&args, &inputs)
+        .map_err(|e| anyhow::Error::msg(mask(e.to_string())))?;
     // Extra indexes in the files are findings; those from the command line, PIP_EXTRA_INDEX_URL
     // or pip.conf have no line to point at, so they are warned about here.
     let in_files: Vec<String> = from_files
@@ -148,12 +157,16 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         let shown = extra.redacted().to_string();
         if !in_files.contains(&shown) {
             eprintln!(
-                "mlsupply-pin: warning: extra index {shown} is searched next to {} (dependency confusion: a public package named like an internal one wins)",
-                settings.index_url.redacted()
+                "{}",
+                mask(format!(
+                    "mlsupply-pin: warning: extra index {shown} is searched next to {} (dependency confusion: a public package named like an internal one wins)",
+                    settings.index_url.redacted()
+                ))
             );
         }
     }
-    let client = BlockingIndexClient::new(&settings, ClientOptions::default())?;
+    let client = BlockingIndexClient::new(&settings, ClientOptions::default())
+        .map_err(|e| anyhow::Error::msg(mask(e.to_string())))?;
     let names = pin::lookups(&ws);
     let show_progress = std::io::stderr().is_terminal() && names.len() > 1;
     let mut progress = |done: usize, total: usize| {
@@ -170,7 +183,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Ok(lookups) => lookups,
         Err(errors) => {
             for err in errors {
-                eprintln!("mlsupply-pin: error: {err}");
+                eprintln!("mlsupply-pin: error: {}", mask(err.to_string()));
             }
             eprintln!("mlsupply-pin: no file was changed");
             return Ok(Exit::Error);
@@ -179,7 +192,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
     let outcome = pin::check_online(&ws, &opts, &lookups);
     if !outcome.errors.is_empty() {
         for err in &outcome.errors {
-            eprintln!("mlsupply-pin: error: {err}");
+            eprintln!("mlsupply-pin: error: {}", mask(err.to_string()));
         }
         eprintln!("mlsupply-pin: no file was changed");
         return Ok(Exit::Error);

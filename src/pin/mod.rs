@@ -643,6 +643,37 @@ pub fn expand_env(text: &str, lookup: impl Fn(&str) -> Option<String>) -> String
     out
 }
 
+/// The `${NAME}` references of `texts` that `lookup` expands to a non-empty value, as
+/// `(NAME, value)`: once an index URL is expanded for a lookup, these values (tokens, often in
+/// the URL's path where URL redaction does not reach) must be masked in every message.
+pub fn expanded_values(
+    texts: &[String],
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Vec<(String, String)> {
+    let used = std::cell::RefCell::new(Vec::new());
+    for text in texts {
+        expand_env(text, |name| {
+            let value = lookup(name).filter(|v| !v.is_empty());
+            if let Some(value) = &value {
+                used.borrow_mut().push((name.to_owned(), value.clone()));
+            }
+            value
+        });
+    }
+    let mut used = used.into_inner();
+    // Longest first, so that a value containing another is masked whole.
+    used.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+    used.dedup();
+    used
+}
+
+/// `text` with every value of `values` replaced by its `${NAME}`.
+pub fn mask_values(text: &str, values: &[(String, String)]) -> String {
+    values.iter().fold(text.to_owned(), |text, (name, value)| {
+        text.replace(value.as_str(), &format!("${{{name}}}"))
+    })
+}
+
 /// Fetches every project of `names` (bounded concurrency, retries: the client's), calling
 /// `progress(done, total)` after each answer. Any failure fails the whole lookup, with every
 /// error kept, so that no file is written from a partial view of the index.
