@@ -8,8 +8,30 @@
 //! 3. [`lookups`] lists the projects to ask the index about, [`fetch`] asks (bounded
 //!    concurrency, retries and redaction are the index client's);
 //! 4. [`check_online`] chooses versions ([`select`]), compares the listed hashes with the
-//!    index's, and plans the edits ([`write`]) of each file;
+//!    index's, and plans the edits ([`mod@write`]) of each file;
 //! 5. [`write_atomic`] and [`unified_diff`] apply or show them.
+//!
+//! # Decisions
+//!
+//! - **Versions**: `==`/`===` keep their version (a yanked one too, with `yanked-version`);
+//!   a range or a bare name gets the newest version with a non-yanked file whose
+//!   `Requires-Python` admits the target ([`python`]; a `python_version` marker moves the target
+//!   to the Pythons it admits), stable unless `--pre`, a `--pre` line, a pre-release in the
+//!   specifier, or nothing else matches (pip's rule).
+//! - **Hashes**: the sha256 of every file of the chosen version (every version an exact pin
+//!   matches: `==2.1` also matches `2.1+cpu`), narrowed only by `--only-binary`/`--platform`,
+//!   never by `Requires-Python` (one file serves several Pythons). A missing or malformed
+//!   sha256 on the index is an error, never an invented or downloaded hash.
+//! - **Existing hashes** are compared with the index every run: one that matches no file of
+//!   the pinned version is `hash-mismatch`; a set that misses files is `incomplete-hashes`.
+//! - **Idempotence**: an exact pin whose hash set equals the index's is never rewritten,
+//!   whatever its layout (order, spacing, `--hash x` or `--hash=x`); everything else a fix
+//!   writes in one canonical layout, which a second run leaves alone.
+//! - **Ignores**: a requirement is rewritten only when a finding calling for it survives the
+//!   inline ignores, so `# mlsupply: ignore[unpinned] reason` keeps a range under `--fix`.
+//! - **Indexes**: `--index-url` wins over the files' `-i`, which wins over `PIP_INDEX_URL` and
+//!   pip.conf; extra indexes from all of them are searched. `${VAR}` in a file's index URL is
+//!   expanded for the lookup only, and its value is masked in messages by the binary.
 //!
 //! The transitive closure (issue 4) plugs in after step 4: a resolver reads the same
 //! [`Lookups`], and appends its own section at the end of a file as one more edit, so the
