@@ -339,10 +339,16 @@ fn url_has_hash_fragment(url: &str) -> bool {
     })
 }
 
-fn display_name(req: &Requirement, file: &SourceFile) -> String {
-    req.name()
-        .map(|n| n.value.clone())
-        .unwrap_or_else(|| file.rel_path.clone())
+/// What a finding about `req` is about: its project name, else the URL or path as written
+/// (credentials masked).
+fn display_name(req: &Requirement) -> String {
+    req.name().map(|n| n.value.clone()).unwrap_or_else(|| {
+        let written = match &req.form {
+            ReqForm::Url(url) => url.url.value.as_str(),
+            _ => req.text.trim(),
+        };
+        reqfile::redact_credentials(written)
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -430,7 +436,7 @@ fn direct_findings(
     opts: &PinOptions,
     out: &mut Vec<Finding>,
 ) {
-    let subject = display_name(req, file);
+    let subject = display_name(req);
     let span = file.span(req.range.clone());
     let unhashable = |why: &str, instead: &str| {
         Finding::at(
