@@ -587,3 +587,20 @@ fn an_expanded_token_in_an_index_path_is_masked_in_errors() {
     assert!(!stderr(&out).contains("t0k3n-value-42"), "{}", stderr(&out));
     assert!(!stdout(&out).contains("t0k3n-value-42"));
 }
+
+#[test]
+fn no_index_files_need_an_explicit_index() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "requirements.txt",
+        "--no-index\n--find-links ./wheels\ndemo>=1\n",
+    );
+    let out = run(dir.path(), &[]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--no-index"), "{}", stderr(&out));
+    assert_eq!(
+        read(dir.path(), "requirements.txt"),
+        "--no-index\n--find-links ./wheels\ndemo>=1\n"
+    );
+}

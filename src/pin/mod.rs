@@ -615,6 +615,8 @@ pub struct FileOptions {
     pub pre: bool,
     /// `--only-binary` values, in order.
     pub only_binary: Vec<String>,
+    /// `--no-index` in some file: pip reads no index at all (only `--find-links`).
+    pub no_index: bool,
 }
 
 /// The global options of every file of `ws`, as written (`${VAR}` not expanded).
@@ -626,8 +628,10 @@ pub fn file_options(ws: &Workspace) -> FileOptions {
                 continue;
             };
             for option in options {
-                if option.kind == OptionKind::Pre {
-                    out.pre = true;
+                match option.kind {
+                    OptionKind::Pre => out.pre = true,
+                    OptionKind::NoIndex => out.no_index = true,
+                    _ => {}
                 }
                 let Some(value) = &option.value else { continue };
                 match option.kind {
