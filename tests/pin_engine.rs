@@ -371,7 +371,12 @@ fn every_form_fixture_in_every_newline_variant() {
     let findings: String = outcome
         .findings
         .iter()
-        .map(|f| format!("{}:{} {} {}\n", f.line, f.column, f.rule, f.subject))
+        .map(|f| {
+            format!(
+                "{}:{}-{}:{} {} {}\n",
+                f.line, f.column, f.end_line, f.end_column, f.rule, f.subject
+            )
+        })
         .collect();
     if std::env::var_os("UPDATE_FIXTURES").is_some() {
         std::fs::write(dir.join("expected.txt"), fixed).unwrap();

@@ -980,6 +980,9 @@ fn check_requirement(
         &format!("{operator}{version_text}"),
         &expected_list,
     );
+    // The findings a fix resolves cover exactly what the suggestion replaces (the requirement
+    // through its last hash line and comment), so that a review tool can offer it as-is.
+    let fix_span = file.span(edit.range.clone());
     let mut findings = Vec::new();
     let subject = ireq.normalized.clone();
 
@@ -1066,7 +1069,7 @@ fn check_requirement(
             Finding::at(
                 &rules::UNPINNED,
                 file,
-                span,
+                fix_span,
                 subject.clone(),
                 format!(
                     "`{written}` is not pinned; the newest allowed version for Python {} is {version_text}",
@@ -1081,7 +1084,7 @@ fn check_requirement(
             Finding::at(
                 &rules::MISSING_HASH,
                 file,
-                span,
+                fix_span,
                 subject.clone(),
                 format!(
                     "`{}` lists no --hash; the index has {count} {files_word} for it",
@@ -1141,7 +1144,7 @@ fn check_requirement(
             Finding::at(
                 &rules::INCOMPLETE_HASHES,
                 file,
-                span,
+                fix_span,
                 subject.clone(),
                 message,
             )
