@@ -217,7 +217,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         });
     }
 
-    if cli.fix {
+    if cli.fix && !outcome.plans.is_empty() {
         for plan in &outcome.plans {
             if let Err(err) = pin::write_atomic(&plan.abs_path, &plan.new_bytes) {
                 eprintln!("mlsupply-pin: error: cannot write {}: {err}", plan.rel_path);
