@@ -365,7 +365,7 @@ fn source_findings(file: &SourceFile, parsed: &ReqFile, opts: &PinOptions) -> Ve
                     index_option_findings(file, option, &mut out);
                 }
             }
-            EntryKind::Requirement(req) => direct_findings(file, entry, req, opts, &mut out),
+            EntryKind::Requirement(req) => direct_findings(file, req, opts, &mut out),
             EntryKind::Blank => {}
         }
     }
@@ -431,7 +431,6 @@ fn is_loopback(url: &url::Url) -> bool {
 
 fn direct_findings(
     file: &SourceFile,
-    entry: &Entry,
     req: &Requirement,
     opts: &PinOptions,
     out: &mut Vec<Finding>,
@@ -498,7 +497,6 @@ fn direct_findings(
         }
         Kind::Index(_) | Kind::Skip => {}
     }
-    let _ = entry;
 }
 
 /// The host of a remote URL (`git+https://…` included), lower case.
@@ -521,46 +519,8 @@ pub fn check_offline(file: &SourceFile, opts: &PinOptions) -> Vec<Finding> {
     let parsed = reqfile::parse(&file.text);
     let mut out = source_findings(file, &parsed, opts);
     for (_, req) in parsed.requirements() {
-        let Kind::Index(ireq) = kind_of(req) else {
-            continue;
-        };
-        let span = file.span(req.range.clone());
-        let pinned = match ireq.version {
-            Some(version) => match &version.specifiers {
-                Some(specifiers) => select::exact_pin(specifiers).is_some(),
-                // `${VAR}` or `===arbitrary`: pinned when written with `==`.
-                None => version.is_pinned(),
-            },
-            None => false,
-        };
-        if !pinned {
-            let written = req.text.trim();
-            out.push(
-                Finding::at(
-                    &rules::UNPINNED,
-                    file,
-                    span,
-                    ireq.normalized.clone(),
-                    format!("`{written}` is not pinned to one version with `==`"),
-                )
-                .with_suggestion(format!(
-                    "pin `{}` with `==<version>` and one `--hash=sha256:` per file (`mlsupply-pin --fix` picks the newest allowed version)",
-                    ireq.name
-                )),
-            );
-        } else if req.hashes.is_empty() {
-            out.push(
-                Finding::at(
-                    &rules::MISSING_HASH,
-                    file,
-                    span,
-                    ireq.normalized.clone(),
-                    format!("`{}` is pinned but lists no --hash", req.text.trim()),
-                )
-                .with_suggestion(
-                    "add one `--hash=sha256:` line per file of the version (`mlsupply-pin --fix`)",
-                ),
-            );
+        if let Kind::Index(ireq) = kind_of(req) {
+            out.extend(offline_requirement(file, req, &ireq));
         }
     }
     out
@@ -1183,41 +1143,63 @@ fn arbitrary_equal(version: &reqfile::VersionPart) -> Option<pep440_rs::VersionS
 }
 
 fn offline_only(file: &SourceFile, req: &Requirement, ireq: &IndexReq<'_>) -> ReqResult {
-    let findings = check_offline_one(file, req, ireq);
     ReqResult {
-        findings,
+        findings: offline_requirement(file, req, ireq).into_iter().collect(),
         fix: None,
     }
 }
 
-fn check_offline_one(file: &SourceFile, req: &Requirement, ireq: &IndexReq<'_>) -> Vec<Finding> {
+/// `unpinned` or `missing-hash` from the text alone.
+fn offline_requirement(
+    file: &SourceFile,
+    req: &Requirement,
+    ireq: &IndexReq<'_>,
+) -> Option<Finding> {
     let span = file.span(req.range.clone());
-    let pinned = ireq.version.is_some_and(|v| v.is_pinned());
+    let written = req.text.trim();
+    let from_env = ireq.version.is_some_and(|v| v.text.contains("${"));
+    let pinned = match ireq.version {
+        Some(version) => match &version.specifiers {
+            Some(specifiers) => select::exact_pin(specifiers).is_some(),
+            // `${VAR}` or `===arbitrary`: pinned when written with `==`.
+            None => version.is_pinned(),
+        },
+        None => false,
+    };
     if !pinned {
-        vec![Finding::at(
-            &rules::UNPINNED,
-            file,
-            span,
-            ireq.normalized.clone(),
-            format!(
-                "`{}` is not pinned to one version with `==` (its version comes from the environment, so it cannot be fixed automatically)",
-                req.text.trim()
-            ),
+        let why = if from_env {
+            " (its version comes from the environment, so it cannot be fixed automatically)"
+        } else {
+            ""
+        };
+        Some(
+            Finding::at(
+                &rules::UNPINNED,
+                file,
+                span,
+                ireq.normalized.clone(),
+                format!("`{written}` is not pinned to one version with `==`{why}"),
+            )
+            .with_suggestion(format!(
+                "pin `{}` with `==<version>` and one `--hash=sha256:` per file (`mlsupply-pin --fix` picks the newest allowed version)",
+                ireq.name
+            )),
         )
-        .with_suggestion(format!("write `{}==<version>` with its hashes", ireq.name))]
     } else if req.hashes.is_empty() {
-        vec![
+        Some(
             Finding::at(
                 &rules::MISSING_HASH,
                 file,
                 span,
                 ireq.normalized.clone(),
-                format!("`{}` is pinned but lists no --hash", req.text.trim()),
+                format!("`{written}` is pinned but lists no --hash"),
             )
-            .with_suggestion("add one `--hash=sha256:` line per file of the version"),
-        ]
+            .with_suggestion(
+                "add one `--hash=sha256:` line per file of the version (`mlsupply-pin --fix`)",
+            ),
+        )
     } else {
-        Vec::new()
+        None
     }
 }
 
