@@ -117,7 +117,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
             &config,
             &findings,
             &rules,
-            &pin::redacted_sources(&ws.sources),
+            &ws.sources,
         ));
     }
 
@@ -240,7 +240,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
             &config,
             &after.findings,
             &rules,
-            &pin::redacted_sources(&ws.sources),
+            &ws.sources,
         ));
     }
 
@@ -251,7 +251,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         &config,
         &outcome.findings,
         &rules,
-        &pin::redacted_sources(&ws.sources),
+        &ws.sources,
     );
     if cli.common.format == Format::Text && !outcome.plans.is_empty() {
         writeln!(stdout)?;

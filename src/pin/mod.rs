@@ -1225,20 +1225,6 @@ pub fn unified_diff(plan: &FilePlan) -> String {
     reqfile::redact_credentials(&diff)
 }
 
-/// `sources` with credentials in URLs masked, for renderers that quote source lines. Only the
-/// user information of URLs changes, so line numbers stay valid.
-pub fn redacted_sources(sources: &SourceMap) -> SourceMap {
-    let mut out = SourceMap::default();
-    for file in sources.iter() {
-        out.insert(SourceFile::new(
-            file.rel_path.clone(),
-            file.abs_path.clone(),
-            reqfile::redact_credentials(&file.text),
-        ));
-    }
-    out
-}
-
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, the original
 /// permissions, then a rename over the original (a symlink is followed, not replaced).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
