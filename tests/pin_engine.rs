@@ -87,6 +87,7 @@ fn options() -> PinOptions {
         },
         filters: Filters::default(),
         allowed_hosts: Vec::new(),
+        indexes: vec!["https://index.example/simple/".to_owned()],
     }
 }
 
@@ -196,6 +197,10 @@ fn a_project_no_index_has_is_an_error() {
     assert_eq!(outcome.errors.len(), 1);
     let error = outcome.errors[0].to_string();
     assert!(error.starts_with("requirements.txt:2: `gone`:"), "{error}");
+    assert!(
+        error.contains("not found on https://index.example/simple/ (HTTP 404)"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -66,6 +66,8 @@ pub struct PinOptions {
     pub filters: Filters,
     /// `[pin] allowed-hosts`: hosts direct URLs may point at (lower case, exact match).
     pub allowed_hosts: Vec<String>,
+    /// The indexes asked, credentials masked, for messages (a project none of them has).
+    pub indexes: Vec<String>,
 }
 
 impl PinOptions {
@@ -80,6 +82,7 @@ impl PinOptions {
                 .iter()
                 .map(|allow| allow.name.to_ascii_lowercase())
                 .collect(),
+            indexes: Vec::new(),
         }
     }
 }
@@ -869,7 +872,16 @@ fn check_requirement(
     };
     let project = match lookups.get(&ireq.normalized) {
         Some(Some(project)) => project,
-        Some(None) => return Err("no configured index has this project (HTTP 404)".to_owned()),
+        Some(None) => {
+            let asked = if opts.indexes.is_empty() {
+                "any configured index".to_owned()
+            } else {
+                opts.indexes.join(", ")
+            };
+            return Err(format!(
+                "not found on {asked} (HTTP 404): check the name, or the index it is published on"
+            ));
+        }
         None => return Ok(None),
     };
     let files: Vec<&DistFile> = project.files().collect();
