@@ -981,6 +981,39 @@ fn check_requirement(
         );
     }
 
+    if exact.is_some()
+        && !choice.files.is_empty()
+        && !choice
+            .files
+            .iter()
+            .any(|f| select::python_ok(f, &target.python))
+    {
+        let declared: BTreeSet<&str> = choice
+            .files
+            .iter()
+            .filter_map(|f| f.requires_python.as_deref())
+            .collect();
+        let declared: Vec<&str> = declared.into_iter().collect();
+        findings.push(
+            Finding::at(
+                &rules::UNSUPPORTED_PYTHON,
+                file,
+                span,
+                subject.clone(),
+                format!(
+                    "no file of {}=={version_text} supports Python {} (Requires-Python: {})",
+                    ireq.name,
+                    target.python,
+                    declared.join(" | ")
+                ),
+            )
+            .with_suggestion(format!(
+                "pin a version of `{}` that supports Python {}, or add `; python_version >= \"…\"` to the line",
+                ireq.name, target.python
+            )),
+        );
+    }
+
     let mut listed: BTreeSet<(String, String)> = BTreeSet::new();
     let mut mismatched = 0;
     let mut unverifiable = Vec::new();
