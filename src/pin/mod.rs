@@ -1098,7 +1098,7 @@ fn check_requirement(
             )
             .with_suggestion(edit.text.clone()),
         );
-        description = format!("added {count} {files_word} hashes");
+        description = format!("added the hashes of {count} {files_word}");
     } else if mismatched > 0 {
         description = format!(
             "replaced the hash set ({mismatched} listed hash(es) matched no file on the index) with {count} {files_word}"
