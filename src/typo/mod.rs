@@ -336,8 +336,8 @@ struct Candidate {
     at: usize,
 }
 
-/// The index over a popular list; build once (about 10 ms for the built-in list of 15,000
-/// names), check many names (under a microsecond each). Every table lists its ids in the order
+/// The index over a popular list; build once (10–15 ms for the built-in list of 15,000 names,
+/// see `bench/typo/RESULTS.md`), check many names (under a microsecond each). Every table lists its ids in the order
 /// of the list, which keeps the choice among equally ranked candidates stable.
 pub struct Detector {
     corpus: Corpus,
