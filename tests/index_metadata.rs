@@ -408,3 +408,76 @@ fn blocking_wrapper_works_outside_a_runtime() {
     drop(blocking);
     drop(server);
 }
+
+/// Real wheels on PyPI: METADATA read with range requests gives the same requirements as the
+/// PEP 658 file, for a small pure wheel, a compiled one and torch's (hundreds of MB, thousands
+/// of members).
+#[tokio::test]
+#[cfg_attr(
+    not(feature = "live-tests"),
+    ignore = "needs the network (--features live-tests)"
+)]
+async fn live_range_metadata_matches_pep658() {
+    use mlsupply::index::CoreMetadata;
+    let client = IndexClient::new(
+        &IndexSettings::single("https://pypi.org/simple/").unwrap(),
+        ClientOptions::default(),
+    )
+    .unwrap();
+    for (project, filename) in [
+        ("requests", "requests-2.31.0-py3-none-any.whl"),
+        (
+            "numpy",
+            "numpy-2.1.3-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        ),
+        ("torch", "torch-2.5.1-cp312-cp312-manylinux1_x86_64.whl"),
+    ] {
+        let file = dist_file(&client, project, filename).await;
+        // This index may not advertise PEP 658 files that it serves (a known mirror habit):
+        // ask for the `.metadata` file explicitly, and for the ranges without it.
+        let mut pep658_file = file.clone();
+        if pep658_file.core_metadata == CoreMetadata::Absent {
+            pep658_file.core_metadata = CoreMetadata::Available {
+                hashes: Default::default(),
+            };
+        }
+        let started = std::time::Instant::now();
+        let pep658 = dist_metadata(&client, &pep658_file).await.unwrap();
+        let pep658_time = started.elapsed();
+        let mut ranged_file = file.clone();
+        ranged_file.core_metadata = CoreMetadata::Absent;
+        let started = std::time::Instant::now();
+        let ranged = dist_metadata(&client, &ranged_file).await.unwrap();
+        let ranged_time = started.elapsed();
+        // Where the index has no `.metadata` file either, the first call used ranges too.
+        assert!(
+            matches!(
+                pep658.source,
+                MetadataSource::MetadataFile | MetadataSource::WheelRange
+            ),
+            "{filename}"
+        );
+        assert_eq!(ranged.source, MetadataSource::WheelRange, "{filename}");
+        assert_eq!(
+            pep658
+                .requires_dist
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ranged
+                .requires_dist
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            "{filename}"
+        );
+        assert_eq!(pep658.version, ranged.version);
+        assert!(pep658.problems.is_empty(), "{:?}", pep658.problems);
+        eprintln!(
+            "{filename} ({} MB): {:?} {pep658_time:?}, ranges {ranged_time:?}, {} requirements",
+            file.size.unwrap_or(0) >> 20,
+            pep658.source,
+            ranged.requires_dist.len()
+        );
+    }
+}

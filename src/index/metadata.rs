@@ -881,6 +881,14 @@ fn read_zip_member(zip: &Sparse, wanted: &dyn Fn(&str) -> bool) -> Result<Step, 
             MAX_METADATA_BYTES as u64,
         ));
     }
+    // Deflate never grows data by more than a few bytes per 16 KiB block: a bigger compressed
+    // size is a lie that would make us fetch the whole archive.
+    if entry.compressed > entry.uncompressed + entry.uncompressed / 64 + 1024 {
+        return Err(bad(format!(
+            "the metadata member claims {} compressed bytes for {} inflated",
+            entry.compressed, entry.uncompressed
+        )));
+    }
     if entry.local_offset.saturating_add(30) > cd_offset {
         return Err(bad("a member's local header lies outside the archive"));
     }
