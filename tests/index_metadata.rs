@@ -11,8 +11,8 @@ use mlsupply::index::{
     MetadataError, MetadataSource, dist_metadata,
 };
 use support::dist_files::{
-    MetadataAt, PageFile, build_sdist, build_wheel, build_zip, file_path, metadata_text,
-    requests_for, serve_file, serve_metadata_file, serve_page,
+    MetadataAt, PageFile, build_sdist, build_wheel, build_zip, file_path, incompressible,
+    metadata_text, requests_for, serve_file, serve_metadata_file, serve_page,
 };
 use support::index_server::IndexServer;
 use zip::CompressionMethod;
@@ -290,18 +290,27 @@ async fn zip_bomb_and_lying_sizes_are_refused() {
     let err = metadata_of_wheel(bomb).await.unwrap_err();
     assert!(matches!(err, MetadataError::TooLarge { .. }), "{err:?}");
 
-    // The same kind of member, but its central directory entry claims 100 bytes.
+    // A member whose central directory entry understates its inflated size (a plausible
+    // twice the compressed size, for 1 MiB of content): inflation stops at the claim.
     let text = demo_metadata();
     let mut padded = text.clone().into_bytes();
     padded.resize(1024 * 1024, b' ');
     let mut liar = build_zip(member, &padded, deflated);
-    set_uncompressed_size(&mut liar, 100);
+    let compressed = central_entry_field(&liar, 20);
+    set_central_entry_field(&mut liar, 24, compressed * 2);
     let err = metadata_of_wheel(liar).await.unwrap_err();
     let MetadataError::Malformed { message, file, .. } = &err else {
         panic!("{err:?}")
     };
     assert!(message.contains("or more"), "{message}");
     assert_eq!(file, WHEEL);
+
+    // A compressed size no deflate stream could have for the claimed content: refused before
+    // any more of the archive is fetched.
+    let mut liar = build_zip(member, &incompressible(8192), deflated);
+    set_central_entry_field(&mut liar, 24, 10);
+    let err = metadata_of_wheel(liar).await.unwrap_err();
+    assert!(err.to_string().contains("compressed bytes"), "{err}");
 }
 
 #[tokio::test]
@@ -379,13 +388,24 @@ async fn metadata_of_wheel(wheel: Vec<u8>) -> Result<DistMetadata, MetadataError
     dist_metadata(&client, &file).await
 }
 
-/// Rewrites the uncompressed size of the (only) central directory entry.
-fn set_uncompressed_size(zip: &mut [u8], size: u32) {
+/// The central directory entry of the (only) member.
+fn central_entry(zip: &[u8]) -> usize {
     let eocd = zip.len() - 22;
     assert_eq!(&zip[eocd..eocd + 4], b"PK\x05\x06");
     let cd = u32::from_le_bytes(zip[eocd + 16..eocd + 20].try_into().unwrap()) as usize;
     assert_eq!(&zip[cd..cd + 4], b"PK\x01\x02");
-    zip[cd + 24..cd + 28].copy_from_slice(&size.to_le_bytes());
+    cd
+}
+
+/// A 32-bit field of the only central directory entry (20: compressed size, 24: inflated).
+fn central_entry_field(zip: &[u8], offset: usize) -> u32 {
+    let at = central_entry(zip) + offset;
+    u32::from_le_bytes(zip[at..at + 4].try_into().unwrap())
+}
+
+fn set_central_entry_field(zip: &mut [u8], offset: usize, value: u32) {
+    let at = central_entry(zip) + offset;
+    zip[at..at + 4].copy_from_slice(&value.to_le_bytes());
 }
 
 #[test]
