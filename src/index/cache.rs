@@ -8,6 +8,28 @@
 //! key and gives the body's length and sha256, then the body. A file that fails any check is
 //! a miss (and is removed); writes go to a temporary file that is renamed into place, so a
 //! reader never sees half a file. Cache trouble never fails a run: it only costs requests.
+//!
+//! ```no_run
+//! use mlsupply::index::metadata::MetadataFetcher;
+//! use mlsupply::index::{Cache, ClientOptions, IndexClient, IndexSettings};
+//! # async fn demo(no_cache: bool) -> Result<(), Box<dyn std::error::Error>> {
+//! let settings = IndexSettings::single("https://pypi.org/simple/")?;
+//! // `--no-cache` gives `None`: a client without a page store, a fetcher without a cache.
+//! let cache = Cache::from_env(no_cache);
+//! let options = match &cache {
+//!     Some(cache) => cache.client_options(ClientOptions::default()),
+//!     None => ClientOptions::default(),
+//! };
+//! let client = IndexClient::new(&settings, options)?;
+//! let fetcher = MetadataFetcher::new(client.clone(), cache.map(|c| c.metadata()));
+//! if let Some(project) = client.project("requests").await? {
+//!     let file = project.files().next().expect("a file");
+//!     let metadata = fetcher.get(file).await?;
+//!     assert!(!metadata.name.is_empty());
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 use std::ffi::OsString;
 use std::io::Write;

@@ -302,6 +302,23 @@ fn shorten(text: &str) -> String {
     out
 }
 
+/// Of the files of one release, the one whose metadata is cheapest to get safely: a wheel (its
+/// metadata is final; an sdist's may be dynamic), one with a PEP 658 metadata file first, then
+/// a pure-Python one; an sdist only when there is no wheel. Yanked files come last. `None`
+/// when there is nothing readable (eggs, `.exe`).
+pub fn pick_metadata_file<'a>(files: &[&'a DistFile]) -> Option<&'a DistFile> {
+    files
+        .iter()
+        .copied()
+        .filter(|f| f.kind() != DistKind::Other)
+        .min_by_key(|f| {
+            let wheel = f.kind() == DistKind::Wheel;
+            let pure = wheel && f.filename.to_ascii_lowercase().ends_with("-none-any.whl");
+            let pep658 = matches!(f.core_metadata, CoreMetadata::Available { .. });
+            (f.yanked, !wheel, !pep658, !pure, f.filename.clone())
+        })
+}
+
 /// Fetches and parses the core metadata of `file`, without any cache. See the module docs for
 /// the order of methods.
 pub async fn dist_metadata(
@@ -1085,6 +1102,49 @@ mod tests {
         assert!(parse_core_metadata("Version: 1\n").is_err());
         assert!(parse_core_metadata("Name: a\n").is_err());
         assert!(parse_core_metadata("Name: a\nVersion: one\n").is_err());
+    }
+
+    fn file(filename: &str, pep658: bool, yanked: bool) -> DistFile {
+        DistFile {
+            filename: filename.to_owned(),
+            url: Url::parse("https://files.example/x").unwrap(),
+            hashes: Default::default(),
+            requires_python: None,
+            yanked,
+            yanked_reason: None,
+            core_metadata: if pep658 {
+                CoreMetadata::Available {
+                    hashes: Default::default(),
+                }
+            } else {
+                CoreMetadata::Absent
+            },
+            size: None,
+            upload_time: None,
+        }
+    }
+
+    #[test]
+    fn picks_the_cheapest_safe_file() {
+        let sdist = file("demo-1.0.tar.gz", false, false);
+        let linux = file(
+            "demo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl",
+            false,
+            false,
+        );
+        let pure = file("demo-1.0-py3-none-any.whl", false, false);
+        let egg = file("demo-1.0-py2.7.egg", false, false);
+        let pick = |files: &[&DistFile]| pick_metadata_file(files).map(|f| f.filename.clone());
+        assert_eq!(pick(&[&sdist, &linux, &pure]), Some(pure.filename.clone()));
+        assert_eq!(pick(&[&sdist, &linux]), Some(linux.filename.clone()));
+        assert_eq!(pick(&[&egg, &sdist]), Some(sdist.filename.clone()));
+        assert_eq!(pick(&[&egg]), None);
+        let sdist_658 = file("demo-1.0.tar.gz", true, false);
+        assert_eq!(pick(&[&pure, &sdist_658]), Some(pure.filename.clone()));
+        let linux_658 = file("demo-1.0-cp312-cp312-win_amd64.whl", true, false);
+        assert_eq!(pick(&[&pure, &linux_658]), Some(linux_658.filename.clone()));
+        let yanked = file("demo-1.0-py3-none-any.whl", true, true);
+        assert_eq!(pick(&[&yanked, &linux]), Some(linux.filename.clone()));
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub use client::{
 pub use config::{IndexArgs, IndexInputs, IndexSettings, Origin};
 pub use metadata::{
     DistMetadata, MetadataError, MetadataFetcher, MetadataSource, blocking_dist_metadata,
-    dist_metadata, parse_core_metadata,
+    dist_metadata, parse_core_metadata, pick_metadata_file,
 };
 pub use simple::{CoreMetadata, DistFile, DistKind, ProjectPage, versions_of};
 pub use url::{CredentialSource, Credentials, IndexUrl, RedactedUrl};
