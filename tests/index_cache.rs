@@ -176,6 +176,22 @@ async fn metadata_is_reused_without_requests_and_corruption_is_a_miss() {
 }
 
 #[tokio::test]
+async fn without_a_disk_cache_one_fetcher_still_asks_once() {
+    let (server, _) = demo_index().await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = client(&server.index_url(), &Cache::new(dir.path()));
+    let file = demo_file(&client).await;
+    let fetcher = MetadataFetcher::new(client, None);
+    let first = fetcher.get(&file).await.unwrap();
+    let again = fetcher.clone().get(&file).await.unwrap();
+    assert_eq!(first.requires_dist, again.requires_dist);
+    let metadata_path = format!("{}.metadata", file_path(WHEEL));
+    assert_eq!(requests_for(&server, &metadata_path).await.len(), 1);
+    // `None` really is no disk cache: only the page store wrote anything.
+    assert!(!dir.path().join("metadata-v1").exists());
+}
+
+#[tokio::test]
 async fn dynamic_sdist_outcome_comes_from_the_cache_too() {
     let server = IndexServer::start().await;
     let sdist_name = "demo-pkg-2.0.tar.gz";

@@ -14,8 +14,10 @@
 //! a member is capped (zip bombs), its CRC is checked, and a malformed archive is an error that
 //! names the file (so the package and version) and where it came from.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, Requirement};
@@ -337,17 +339,24 @@ pub fn blocking_dist_metadata(
     client.block_on(dist_metadata(client.client(), file))
 }
 
-/// [`dist_metadata`] with an optional on-disk cache of metadata keyed by file URL and sha256.
+/// [`dist_metadata`] with an optional on-disk cache of metadata keyed by file URL and sha256,
+/// and an in-memory one for the life of the fetcher (a resolver asks again when it backtracks).
+/// Cheap to clone; clones share the memory.
 #[derive(Clone, Debug)]
 pub struct MetadataFetcher {
     client: IndexClient,
     cache: Option<MetadataCache>,
+    memo: Arc<Mutex<HashMap<(Url, Option<String>), DistMetadata>>>,
 }
 
 impl MetadataFetcher {
     /// `cache: None` (`--no-cache`) fetches every time.
     pub fn new(client: IndexClient, cache: Option<MetadataCache>) -> MetadataFetcher {
-        MetadataFetcher { client, cache }
+        MetadataFetcher {
+            client,
+            cache,
+            memo: Arc::default(),
+        }
     }
 
     pub fn client(&self) -> &IndexClient {
@@ -358,6 +367,18 @@ impl MetadataFetcher {
     /// with a known sha256 never changes), else fetched and then stored. The sdist checks run
     /// on cached text too.
     pub async fn get(&self, file: &DistFile) -> Result<DistMetadata, MetadataError> {
+        let key = (file.url.clone(), file.sha256().map(str::to_ascii_lowercase));
+        if let Some(meta) = self.memo.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(meta);
+        }
+        let result = self.get_uncached(file).await;
+        if let (Ok(meta), Ok(mut memo)) = (&result, self.memo.lock()) {
+            memo.insert(key, meta.clone());
+        }
+        result
+    }
+
+    async fn get_uncached(&self, file: &DistFile) -> Result<DistMetadata, MetadataError> {
         if let Some(raw) = self.cache.as_ref().and_then(|c| c.get(file)) {
             // A cached blob that no longer parses is a miss, not an error.
             match interpret(file, &raw, MetadataSource::Cache) {
