@@ -346,8 +346,11 @@ pub fn blocking_dist_metadata(
 pub struct MetadataFetcher {
     client: IndexClient,
     cache: Option<MetadataCache>,
-    memo: Arc<Mutex<HashMap<(Url, Option<String>), DistMetadata>>>,
+    memo: Arc<Mutex<HashMap<FileKey, DistMetadata>>>,
 }
+
+/// A file's URL and sha256: what identifies its metadata.
+type FileKey = (Url, Option<String>);
 
 impl MetadataFetcher {
     /// `cache: None` (`--no-cache`) fetches every time.
