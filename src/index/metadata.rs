@@ -715,21 +715,21 @@ fn sdist_pkg_info_targz(bytes: &[u8]) -> Result<Vec<u8>, ArchiveError> {
                 MAX_SDIST_INFLATED >> 20
             ))
         })?;
-        let path = entry
-            .path_bytes()
-            .into_owned()
-            .strip_prefix(b"./")
-            .map(<[u8]>::to_vec)
-            .unwrap_or_else(|| entry.path_bytes().into_owned());
-        let Ok(path) = String::from_utf8(path) else {
+        let raw = entry.path_bytes().into_owned();
+        let Ok(path) = std::str::from_utf8(raw.strip_prefix(b"./").unwrap_or(&raw)) else {
             continue;
         };
-        if !is_sdist_pkg_info(&path) {
+        if !is_sdist_pkg_info(path) {
             continue;
         }
+        // A link could point anywhere in the archive (or outside it); a real PKG-INFO is a file.
         if !entry.header().entry_type().is_file() {
-            return Err(bad(format!("{path} is not a regular file")));
+            return Err(bad(format!(
+                "{} is not a regular file",
+                path.escape_debug()
+            )));
         }
+        let path = path.to_owned();
         let size = entry.header().size().unwrap_or(u64::MAX);
         if size > MAX_METADATA_BYTES as u64 {
             return Err(ArchiveError::TooLarge(
@@ -1169,6 +1169,44 @@ mod tests {
         assert_eq!(pick(&[&pure, &linux_658]), Some(linux_658.filename.clone()));
         let yanked = file("demo-1.0-py3-none-any.whl", true, true);
         assert_eq!(pick(&[&yanked, &linux]), Some(linux.filename.clone()));
+    }
+
+    fn targz(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut tar = tar::Builder::new(gz);
+        for (path, data) in members {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            tar.append_data(&mut header, path, *data).unwrap();
+        }
+        tar.into_inner().unwrap().finish().unwrap()
+    }
+
+    #[test]
+    fn sdist_pkg_info_is_found_bounded_and_checked() {
+        let ok = targz(&[
+            ("./demo-1.0/setup.py", b"x"),
+            ("./demo-1.0/PKG-INFO", b"Name: demo\nVersion: 1.0\n"),
+        ]);
+        assert_eq!(
+            sdist_pkg_info_targz(&ok).unwrap(),
+            b"Name: demo\nVersion: 1.0\n"
+        );
+        let huge = vec![b' '; MAX_METADATA_BYTES + 1];
+        let bomb = targz(&[("demo-1.0/PKG-INFO", &huge)]);
+        assert!(bomb.len() < 1024 * 1024);
+        assert!(matches!(
+            sdist_pkg_info_targz(&bomb),
+            Err(ArchiveError::TooLarge(..))
+        ));
+        let missing = targz(&[("demo-1.0/src/demo.egg-info/PKG-INFO", b"Name: x\n")]);
+        assert!(matches!(
+            sdist_pkg_info_targz(&missing),
+            Err(ArchiveError::Malformed(_))
+        ));
+        assert!(sdist_pkg_info_targz(b"not gzip at all").is_err());
     }
 
     #[test]
