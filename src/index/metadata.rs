@@ -841,7 +841,8 @@ fn read_zip_member(zip: &Sparse, wanted: &dyn Fn(&str) -> bool) -> Result<Step, 
     };
     // The end-of-central-directory record: the last signature whose comment runs exactly to
     // the end of the file.
-    let eocd = (0..=tail.len().saturating_sub(22)).rev().find(|&i| {
+    // (A tail shorter than the record, which a server can send, finds nothing.)
+    let eocd = (0..(tail.len() + 1).saturating_sub(22)).rev().find(|&i| {
         u32_at(tail, i) == EOCD_SIG && i + 22 + usize::from(u16_at(tail, i + 20)) == tail.len()
     });
     let Some(eocd) = eocd else {
@@ -1207,6 +1208,90 @@ mod tests {
             Err(ArchiveError::Malformed(_))
         ));
         assert!(sdist_pkg_info_targz(b"not gzip at all").is_err());
+    }
+
+    proptest::proptest! {
+        /// Whatever the bytes and however they arrived in pieces, the zip reader answers
+        /// (an error, a range to fetch, or content) and never panics.
+        #[test]
+        fn zip_reader_never_panics(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400),
+            cuts in proptest::collection::vec(0usize..400, 0..4),
+            eocd_at in 0usize..400,
+        ) {
+            let mut bytes = bytes;
+            // Plant an EOCD signature so the deeper paths are reached too.
+            if bytes.len() >= 22 {
+                let at = eocd_at % (bytes.len() - 21);
+                bytes[at..at + 4].copy_from_slice(&EOCD_SIG.to_le_bytes());
+                let comment = (bytes.len() - at - 22) as u16;
+                bytes[at + 20..at + 22].copy_from_slice(&comment.to_le_bytes());
+            }
+            let mut zip = Sparse::new(bytes.len() as u64);
+            let mut start = 0;
+            let mut cuts: Vec<usize> = cuts.into_iter().filter(|&c| c < bytes.len()).collect();
+            cuts.sort_unstable();
+            for cut in cuts.into_iter().chain([bytes.len()]) {
+                if cut > start {
+                    zip.insert(start as u64, bytes[start..cut].to_vec());
+                    start = cut;
+                }
+            }
+            let _ = read_zip_member(&zip, &|_| true);
+        }
+    }
+
+    fn real_zip() -> Vec<u8> {
+        use std::io::Write;
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        zip.start_file("demo/__init__.py", options).unwrap();
+        zip.write_all(b"X = 1\n").unwrap();
+        zip.start_file("demo-1.0.dist-info/METADATA", options.large_file(true))
+            .unwrap();
+        zip.write_all(b"Name: demo\nVersion: 1.0\n").unwrap();
+        zip.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn real_zip_reads() {
+        let bytes = real_zip();
+        let mut zip = Sparse::new(bytes.len() as u64);
+        zip.insert(0, bytes);
+        let wanted = |n: &str| is_wheel_metadata(n, "demo-1.0-py3-none-any.whl");
+        assert_eq!(
+            read_zip_member(&zip, &wanted),
+            Ok(Step::Done(b"Name: demo\nVersion: 1.0\n".to_vec()))
+        );
+    }
+
+    proptest::proptest! {
+        /// A real zip with bytes changed anywhere (headers, sizes, offsets, zip64 fields) gives
+        /// an error, a range to fetch, or content, and never panics or reads out of bounds.
+        #[test]
+        fn damaged_zip_never_panics(
+            changes in proptest::collection::vec((0usize..1000, proptest::num::u8::ANY), 1..6),
+        ) {
+            let mut bytes = real_zip();
+            for (at, value) in changes {
+                let at = at % bytes.len();
+                bytes[at] = value;
+            }
+            let mut zip = Sparse::new(bytes.len() as u64);
+            zip.insert(0, bytes);
+            let _ = read_zip_member(&zip, &|n| n.ends_with("METADATA"));
+        }
+    }
+
+    #[test]
+    fn short_tail_asks_for_more() {
+        let mut zip = Sparse::new(1000);
+        zip.insert(995, vec![0; 5]);
+        assert!(matches!(
+            read_zip_member(&zip, &|_| true),
+            Ok(Step::Need { end: 1000, .. })
+        ));
     }
 
     #[test]
