@@ -501,3 +501,31 @@ async fn live_range_metadata_matches_pep658() {
         );
     }
 }
+
+/// Real sdists: hatchling writes static Metadata-Version 2.3 (read), older setuptools 2.1
+/// (dynamic by rule). Neither is built.
+#[tokio::test]
+#[cfg_attr(
+    not(feature = "live-tests"),
+    ignore = "needs the network (--features live-tests)"
+)]
+async fn live_sdists_are_read_or_reported_dynamic() {
+    let client = IndexClient::new(
+        &IndexSettings::single("https://pypi.org/simple/").unwrap(),
+        ClientOptions::default(),
+    )
+    .unwrap();
+    let file = dist_file(&client, "urllib3", "urllib3-2.2.3.tar.gz").await;
+    let meta = dist_metadata(&client, &file).await.unwrap();
+    assert_eq!(meta.source, MetadataSource::Sdist);
+    assert!(meta.metadata_version_number() >= Some((2, 2)));
+    assert!(
+        meta.requires_dist
+            .iter()
+            .any(|r| r.name.as_ref() == "brotli")
+    );
+    let file = dist_file(&client, "requests", "requests-2.31.0.tar.gz").await;
+    let err = dist_metadata(&client, &file).await.unwrap_err();
+    assert!(err.is_dynamic(), "{err}");
+    eprintln!("{err}");
+}

@@ -154,7 +154,7 @@ pub enum MetadataError {
     /// An sdist whose dependencies are only known by building it, which is never done. The
     /// caller reports this as a finding naming the package.
     #[error(
-        "`{file}`: {name} {version} is only published as an sdist and its dependencies are dynamic ({reason}); it would have to be built to know them, which mlsupply never does"
+        "`{file}`: the dependencies of {name} {version} in this sdist are dynamic ({reason}); only building it would tell them, and mlsupply never builds or runs packages"
     )]
     DynamicSdist {
         file: String,
