@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests. Each test crate uses a different subset.
 #![allow(dead_code)]
 
+pub mod dist_files;
 pub mod index_server;
 pub mod tls_server;
