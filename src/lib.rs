@@ -16,6 +16,7 @@ pub mod notebookjson;
 pub mod output;
 pub mod pyparse;
 pub mod reqfile;
+pub mod resolve;
 pub mod rules;
 pub mod scan;
 pub mod source;
