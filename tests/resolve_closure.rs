@@ -14,6 +14,9 @@ use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, PackageName};
 struct Release {
     requires_dist: Vec<String>,
     requires_python: Option<String>,
+    /// `Requires-Python` in the metadata only (the index did not say).
+    metadata_requires_python: Option<String>,
+    provides_extra: Vec<String>,
     yanked: bool,
     dynamic: bool,
 }
@@ -88,8 +91,15 @@ impl PackageSource for Memory {
                 .iter()
                 .map(|d| parse_requirement(d).unwrap())
                 .collect(),
-            requires_python: None,
-            provides_extra: Vec::new(),
+            requires_python: release
+                .metadata_requires_python
+                .as_deref()
+                .map(|s| VersionSpecifiers::from_str(s).unwrap()),
+            provides_extra: release
+                .provides_extra
+                .iter()
+                .map(|e| e.parse().unwrap())
+                .collect(),
         })
     }
 }
@@ -116,7 +126,7 @@ fn pin(name: &str, version: &str, origin: &str) -> Constraint {
 }
 
 fn linux() -> Mode {
-    Mode::Platform(Box::new(
+    Mode::Platform(
         MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
             implementation_name: "cpython",
             implementation_version: "3.11.9",
@@ -131,7 +141,7 @@ fn linux() -> Mode {
             sys_platform: "linux",
         })
         .unwrap(),
-    ))
+    )
 }
 
 /// `name==version` lines, the closure as the pin tool would see it.
@@ -230,15 +240,29 @@ fn a_package_reached_along_several_paths_carries_the_disjunction() {
     index.add("a", "1.0", &["shared; sys_platform == 'win32'"]);
     index.add("b", "1.0", &["shared; sys_platform == 'darwin'"]);
     index.add("shared", "1.0", &[]);
-    let requirements = ["a", "b; python_version >= '3.9'"];
+    index.add("c", "1.0", &["shared"]);
+    index.add("d", "1.0", &["c; sys_platform == 'linux'"]);
+    let requirements = ["a", "b; python_version >= '3.9'", "d"];
     let resolution = ok(&index, &input(&requirements, Mode::Universal));
-    let marker = resolution.get("shared").unwrap().marker.clone().unwrap();
-    assert!(marker.contains("sys_platform == 'win32'"), "{marker}");
-    assert!(marker.contains("sys_platform == 'darwin'"), "{marker}");
-    assert!(marker.contains(" or "), "{marker}");
+    // win32 via a, darwin via b, linux via d -> c: the disjunction of the paths.
+    assert_eq!(
+        resolution.get("shared").unwrap().marker.as_deref(),
+        Some("sys_platform == 'darwin' or sys_platform == 'linux' or sys_platform == 'win32'")
+    );
+    assert_eq!(
+        resolution.get("shared").unwrap().required_by,
+        ["a", "b", "d"]
+    );
+    assert_eq!(
+        resolution.get("c").unwrap().marker.as_deref(),
+        Some("sys_platform == 'linux'")
+    );
     // `python_version >= '3.9'` holds for the 3.11 target, so it is simplified away.
     assert_eq!(resolution.get("b").unwrap().marker, None);
-    assert_eq!(resolution.get("shared").unwrap().required_by, ["a", "b"]);
+
+    // Needed unconditionally along one path: needed everywhere.
+    let everywhere = ok(&index, &input(&["a", "b", "c"], Mode::Universal));
+    assert_eq!(everywhere.get("shared").unwrap().marker, None);
 }
 
 #[test]
@@ -282,6 +306,51 @@ fn extras_are_virtual_packages_with_their_own_requirements() {
         ["app==1.0", "core==1.0", "docsgen==1.0", "lib==1.0"]
     );
     assert_eq!(nested.get("docsgen").unwrap().required_by, ["app"]);
+    assert!(nested.unknown_extras.is_empty());
+}
+
+#[test]
+fn an_extra_can_pull_in_other_extras_of_the_same_package() {
+    let mut index = Memory::default();
+    let lib = index.add(
+        "lib",
+        "1.0",
+        &[
+            "speedup; extra == 'fast'",
+            "docsgen; extra == 'docs'",
+            "lib[fast,docs]; extra == 'all'",
+        ],
+    );
+    lib.provides_extra = vec!["fast".into(), "docs".into(), "all".into()];
+    index.add("speedup", "1.0", &[]);
+    index.add("docsgen", "1.0", &[]);
+    let resolution = ok(&index, &input(&["lib[all,typo]"], Mode::Universal));
+    assert_eq!(
+        pins(&resolution),
+        ["docsgen==1.0", "lib==1.0", "speedup==1.0"]
+    );
+    assert_eq!(resolution.get("speedup").unwrap().required_by, ["lib"]);
+    // `typo` is not declared: reported, as pip warns, and otherwise ignored.
+    assert_eq!(resolution.unknown_extras.len(), 1);
+    assert_eq!(resolution.unknown_extras[0].extra.to_string(), "typo");
+}
+
+#[test]
+fn the_newest_release_is_given_up_when_it_conflicts() {
+    // app 3.0 and 2.0 need a newer helper than the file pins; app 1.0 fits.
+    let mut index = Memory::default();
+    index.add("app", "3.0", &["helper>=2", "extra-dep"]);
+    index.add("app", "2.0", &["helper>=1.5"]);
+    index.add("app", "1.0", &["helper>=1,<2"]);
+    index.add("extra-dep", "1.0", &[]);
+    for v in ["1.0", "1.4", "1.5", "2.0"] {
+        index.add("helper", v, &[]);
+    }
+    let mut request = input(&["app", "helper"], Mode::Universal);
+    request.constraints = vec![pin("helper", "1.4", "requirements.txt:2")];
+    let resolution = ok(&index, &request);
+    assert_eq!(pins(&resolution), ["app==1.0", "helper==1.4"]);
+    assert!(resolution.get("extra-dep").is_none());
 }
 
 #[test]

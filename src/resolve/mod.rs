@@ -135,7 +135,7 @@ pub enum Mode {
     /// every other variable free.
     Universal,
     /// Markers evaluated for one environment; requirements whose marker is false are dropped.
-    Platform(Box<MarkerEnvironment>),
+    Platform(MarkerEnvironment),
 }
 
 /// A version the file already pins: it is the only version of that package resolution may
@@ -186,12 +186,23 @@ pub struct Unusable {
     pub reason: String,
 }
 
+/// A requested extra that the chosen release does not declare in `Provides-Extra` (pip warns
+/// and installs the package without it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownExtra {
+    pub name: PackageName,
+    pub version: Version,
+    pub extra: ExtraName,
+}
+
 /// The resolved closure, sorted by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Resolution {
     pub packages: Vec<Resolved>,
     /// Releases skipped because their metadata is dynamic or invalid, sorted.
     pub unusable: Vec<Unusable>,
+    /// Extras requested of a chosen release that does not provide them, sorted.
+    pub unknown_extras: Vec<UnknownExtra>,
 }
 
 impl Resolution {

@@ -17,7 +17,7 @@ use pubgrub::{
 use super::markers::settle_extras;
 use super::{
     Candidate, Constraint, Metadata, Mode, PackageSource, Requirement, Resolution, ResolveError,
-    ResolveInput, Resolved, SourceError, Unusable,
+    ResolveInput, Resolved, SourceError, UnknownExtra, Unusable,
 };
 
 /// A PubGrub package: the requirement set itself, a real package, or `name[extra]`.
@@ -369,6 +369,26 @@ impl<'a> Provider<'a> {
             }
         }
 
+        // Extras that the chosen release does not declare. Old metadata (before 2.1) has no
+        // `Provides-Extra` at all, so an empty list proves nothing.
+        let mut unknown_extras = Vec::new();
+        for &node in &nodes {
+            let Pkg::Extra(name, extra) = node else {
+                continue;
+            };
+            let version = &selected[node];
+            if let Ok(metadata) = self.metadata(name, version).as_ref()
+                && !metadata.provides_extra.is_empty()
+                && !metadata.provides_extra.contains(extra)
+            {
+                unknown_extras.push(UnknownExtra {
+                    name: name.clone(),
+                    version: version.clone(),
+                    extra: extra.clone(),
+                });
+            }
+        }
+
         let mut packages = Vec::new();
         for &node in &nodes {
             let Pkg::Base(name) = node else { continue };
@@ -404,7 +424,11 @@ impl<'a> Provider<'a> {
                 reason: reason.clone(),
             })
             .collect();
-        Ok(Resolution { packages, unusable })
+        Ok(Resolution {
+            packages,
+            unusable,
+            unknown_extras,
+        })
     }
 }
 
