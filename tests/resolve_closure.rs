@@ -448,7 +448,7 @@ fn a_conflict_is_explained_in_plain_words_naming_the_pin() {
     );
     assert!(explanation.contains("depends on b <1"), "{explanation}");
     assert!(
-        explanation.contains("the file pins b==1.5 (requirements.txt:2), which excludes b <1"),
+        explanation.contains("b <1 is ruled out by the file's pin b==1.5 (requirements.txt:2)"),
         "{explanation}"
     );
     assert!(
@@ -461,6 +461,43 @@ fn a_conflict_is_explained_in_plain_words_naming_the_pin() {
         assert!(
             !explanation.contains(internal),
             "{internal} in {explanation}"
+        );
+    }
+}
+
+#[test]
+fn a_deep_conflict_is_explained_step_by_step() {
+    let mut index = Memory::default();
+    index.add(
+        "transformersish",
+        "4.0",
+        &["tokenizersish>=0.19", "hubish>=0.20", "numpyish>=1.17"],
+    );
+    index.add(
+        "transformersish",
+        "3.0",
+        &["tokenizersish>=0.10,<0.19", "numpyish>=1"],
+    );
+    index.add("tokenizersish", "0.19", &["hubish>=0.16,<1.0"]);
+    index.add("tokenizersish", "0.15", &["hubish<0.10"]);
+    for v in ["0.09", "0.20", "1.0"] {
+        index.add("hubish", v, &[]);
+    }
+    index.add("numpyish", "1.26", &[]);
+    let mut request = input(&["transformersish", "hubish"], Mode::Universal);
+    request.constraints = vec![pin("hubish", "1.0", "requirements.txt:7")];
+    let explanation = conflict(&index, &request);
+    for phrase in [
+        "tokenizersish 0.15 depends on hubish <0.10",
+        "transformersish 3.0 depends on hubish <0.10",
+        "transformersish 4.0 depends on hubish >=0.16, <1.0",
+        "every version of transformersish depends on hubish <1.0",
+        "hubish <1.0 is ruled out by the file's pin hubish==1.0 (requirements.txt:7)",
+        "requirements.txt requires transformersish",
+    ] {
+        assert!(
+            explanation.contains(phrase),
+            "{phrase:?} missing from:\n{explanation}"
         );
     }
 }

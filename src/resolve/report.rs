@@ -224,7 +224,7 @@ impl Formatter<'_, '_> {
             && !range.contains(&pin.version)
         {
             return format!(
-                "the file pins {name}=={} ({}), which excludes {wanted}",
+                "{wanted} is ruled out by the file's pin {name}=={} ({})",
                 pin.version, pin.origin
             );
         }
