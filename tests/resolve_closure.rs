@@ -432,6 +432,33 @@ fn the_files_pins_are_respected_and_add_nothing_by_themselves() {
 }
 
 #[test]
+fn a_pin_the_index_cannot_satisfy_is_explained() {
+    let mut index = Memory::default();
+    index.add("app", "1.0", &["lib>=1"]);
+    index.add("lib", "1.0", &[]);
+    index.add("lib", "2.0", &[]).requires_python = Some(">=3.12".to_string());
+
+    let mut request = input(&["app"], Mode::Universal);
+    request.constraints = vec![pin("lib", "9.9", "requirements.txt:3")];
+    let explanation = conflict(&index, &request);
+    assert!(
+        explanation.contains(
+            "the file pins lib==9.9 (requirements.txt:3), a version the package index does not list"
+        ),
+        "{explanation}"
+    );
+
+    request.constraints = vec![pin("lib", "2.0", "requirements.txt:3")];
+    let explanation = conflict(&index, &request);
+    assert!(
+        explanation.contains(
+            "the file pins lib==2.0 (requirements.txt:3), but lib 2.0 requires Python >=3.12 (the target is Python 3.11)"
+        ),
+        "{explanation}"
+    );
+}
+
+#[test]
 fn a_conflict_is_explained_in_plain_words_naming_the_pin() {
     let mut index = Memory::default();
     index.add("a", "1.0", &[]);

@@ -104,6 +104,11 @@ pub(crate) fn settle_extras(marker: &MarkerTree, active: Option<&ExtraName>) -> 
     if marker.is_true() || marker.is_false() {
         return marker.clone();
     }
+    // Most markers name no extra: setting every extra to true changes nothing, and the DNF
+    // (exponential in the worst case) is not needed.
+    if marker.clone().simplify_extras_with(|_| true) == *marker {
+        return marker.clone();
+    }
     let mut settled = MarkerTree::FALSE;
     for clause in marker.to_dnf() {
         let mut conjunction = MarkerTree::TRUE;

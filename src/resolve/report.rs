@@ -235,6 +235,20 @@ impl Formatter<'_, '_> {
         if candidates.is_empty() {
             return format!("{name} is not on the package index");
         }
+        if let Some(pin) = self.provider.pins.get(name) {
+            let pinned = format!("the file pins {name}=={} ({})", pin.version, pin.origin);
+            return match candidates.iter().find(|c| c.version == pin.version) {
+                None => format!("{pinned}, a version the package index does not list"),
+                Some(candidate) => match self.provider.rejection(name, candidate, range) {
+                    Some(reason) => format!(
+                        "{pinned}, but {name} {} {reason} (the target is Python {})",
+                        pin.version,
+                        self.provider.python()
+                    ),
+                    None => pinned,
+                },
+            };
+        }
         let mut reasons = Vec::new();
         for candidate in candidates.iter().filter(|c| range.contains(&c.version)) {
             if let Some(reason) = self.provider.rejection(name, candidate, range) {
