@@ -235,6 +235,25 @@ fn markers_are_kept_in_universal_mode_and_evaluated_in_platform_mode() {
 }
 
 #[test]
+fn a_top_level_marker_applies_to_the_package_and_its_dependencies() {
+    let mut index = Memory::default();
+    index.add("pywin32ish", "306", &["winhelper"]);
+    index.add("winhelper", "1.0", &[]);
+    index.add("requestsish", "2.0", &[]);
+    let requirements = ["pywin32ish; sys_platform == 'win32'", "requestsish"];
+    let universal = ok(&index, &input(&requirements, Mode::Universal));
+    let pywin = universal.get("pywin32ish").unwrap();
+    assert!(pywin.top_level);
+    assert_eq!(pywin.marker.as_deref(), Some("sys_platform == 'win32'"));
+    let helper = universal.get("winhelper").unwrap();
+    assert_eq!(helper.marker.as_deref(), Some("sys_platform == 'win32'"));
+    assert_eq!(helper.required_by, ["pywin32ish"]);
+
+    let platform = ok(&index, &input(&requirements, linux()));
+    assert_eq!(pins(&platform), ["requestsish==2.0"]);
+}
+
+#[test]
 fn a_package_reached_along_several_paths_carries_the_disjunction() {
     let mut index = Memory::default();
     index.add("a", "1.0", &["shared; sys_platform == 'win32'"]);

@@ -8,6 +8,17 @@
 //!
 //! Packages with extras are virtual packages (`name[extra]`) that depend on the base package at
 //! the same version plus the extra's requirements, as in uv and PubGrub's own examples.
+//!
+//! Wiring (for `mlsupply-pin`): parse the file's index requirements with [`parse_requirement`]
+//! (URL, VCS and editable lines are the caller's business), pass each `==` pin as a
+//! [`Constraint`] with its `file:line`, and write one line per [`Resolved`] the file lacks, with
+//! its `marker` and `# via` the names in `required_by`. Choices the resolver makes:
+//! - the newest usable release wins; the order in which the source lists releases is ignored;
+//! - a release whose Requires-Python (index or metadata) excludes the target is passed over;
+//! - a yanked release only when a range pins exactly that version (PEP 592), and it is flagged;
+//! - a pre-release only when some specifier on that package names a pre-release, or a pin;
+//! - universal mode keeps one version per package (no forking by marker, unlike uv): two
+//!   requirements that want different versions on different platforms are a conflict.
 
 mod markers;
 mod provider;
