@@ -164,6 +164,32 @@ fn conflict(source: &Memory, input: &ResolveInput) -> String {
     }
 }
 
+/// Every requirement of every chosen release (no markers, no extras in these graphs) is met by
+/// the chosen version of its target.
+fn assert_consistent(index: &Memory, resolution: &Resolution) {
+    for package in &resolution.packages {
+        let metadata = index.dependencies(&package.name, &package.version).unwrap();
+        for requirement in &metadata.requires_dist {
+            let chosen = resolution
+                .packages
+                .iter()
+                .find(|p| p.name == requirement.name)
+                .unwrap_or_else(|| panic!("{} is missing", requirement.name));
+            if let Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) =
+                &requirement.version_or_url
+            {
+                assert!(
+                    specifiers.contains(&chosen.version),
+                    "{} {} needs {requirement}, got {}",
+                    package.name,
+                    package.version,
+                    chosen.version
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn a_chain_takes_the_newest_versions_and_says_who_pulls_each_in() {
     let mut index = Memory::default();
@@ -369,6 +395,7 @@ fn the_newest_release_is_given_up_when_it_conflicts() {
     request.constraints = vec![pin("helper", "1.4", "requirements.txt:2")];
     let resolution = ok(&index, &request);
     assert_eq!(pins(&resolution), ["app==1.0", "helper==1.4"]);
+    assert_consistent(&index, &resolution);
     assert!(resolution.get("extra-dep").is_none());
 }
 
@@ -722,5 +749,6 @@ fn a_larger_graph_resolves_deterministically() {
     let tops: Vec<&str> = by_layer[&0].iter().map(String::as_str).collect();
     let first = ok(&index, &input(&tops, Mode::Universal));
     assert_eq!(first.packages.len(), 40);
+    assert_consistent(&index, &first);
     assert_eq!(first, ok(&index.reversed(), &input(&tops, Mode::Universal)));
 }
