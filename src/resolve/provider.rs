@@ -54,6 +54,7 @@ type MetadataAnswer = Rc<Result<Metadata, SourceError>>;
 
 /// One dependency edge: `target` in `range`, needed under `marker` (universal mode; `TRUE` in
 /// platform mode, where false markers are dropped instead).
+#[derive(Clone)]
 struct Edge {
     target: Pkg,
     range: Range,
@@ -249,7 +250,7 @@ impl<'a> Provider<'a> {
         version: &Version,
     ) -> Result<Result<Vec<Edge>, String>, ResolveError> {
         let (name, extra) = match package {
-            Pkg::Root => return Ok(Ok(self.root_edges.iter().map(Edge::copy).collect())),
+            Pkg::Root => return Ok(Ok(self.root_edges.clone())),
             Pkg::Base(name) => (name, None),
             Pkg::Extra(name, extra) => (name, Some(extra)),
         };
@@ -429,16 +430,6 @@ impl<'a> Provider<'a> {
             unusable,
             unknown_extras,
         })
-    }
-}
-
-impl Edge {
-    fn copy(&self) -> Edge {
-        Edge {
-            target: self.target.clone(),
-            range: self.range.clone(),
-            marker: self.marker.clone(),
-        }
     }
 }
 
