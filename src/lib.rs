@@ -17,6 +17,7 @@ pub mod output;
 pub mod pin;
 pub mod pyparse;
 pub mod reqfile;
+pub mod resolve;
 pub mod rules;
 pub mod scan;
 pub mod source;
