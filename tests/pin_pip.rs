@@ -222,6 +222,77 @@ async fn real_pip_accepts_the_built_files_with_their_hashes() {
     }
 }
 
+/// Python's own zipfile/tarfile/hashlib read every built file back: each wheel's RECORD lists every
+/// member with its true digest and size, and the metadata names the file's project and version.
+const VERIFY: &str = r#"
+import base64, hashlib, os, sys, tarfile, zipfile
+checked = 0
+for name in sorted(os.listdir(sys.argv[1])):
+    path = os.path.join(sys.argv[1], name)
+    if name.endswith(".whl"):
+        dist, version = name.split("-")[:2]
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            info = f"{dist}-{version}.dist-info"
+            record = z.read(f"{info}/RECORD").decode().splitlines()
+            listed = set()
+            for line in record:
+                member, digest, size = line.rsplit(",", 2)
+                listed.add(member)
+                if member == f"{info}/RECORD":
+                    assert digest == "" and size == "", line
+                    continue
+                data = z.read(member)
+                want = "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+                assert digest == want and int(size) == len(data), (name, line)
+            assert listed == names, (name, names ^ listed)
+            meta = z.read(f"{info}/METADATA").decode()
+            assert "Version: " + version + "\n" in meta, (name, meta)
+            assert "Tag: " in z.read(f"{info}/WHEEL").decode()
+    else:
+        base = name[: -len(".tar.gz")]
+        version = base.rsplit("-", 1)[1]
+        with tarfile.open(path) as t:
+            meta = t.extractfile(f"{base}/PKG-INFO").read().decode()
+            assert "Version: " + version + "\n" in meta, (name, meta)
+            assert t.getmember(f"{base}/pyproject.toml").isfile()
+    checked += 1
+print(checked)
+"#;
+
+#[test]
+fn built_files_are_well_formed_and_deterministic() {
+    let built = catalogue();
+    let again = catalogue();
+    let dir = tempfile::tempdir().unwrap();
+    for (a, b) in built.files.iter().zip(&again.files) {
+        assert_eq!(a.bytes, b.bytes, "{} is reproducible", a.filename);
+        std::fs::write(dir.path().join(&a.filename), &a.bytes).unwrap();
+    }
+    assert!(
+        built
+            .files
+            .iter()
+            .any(|f| f.filename == "alpha-2.0-cp311-cp311-manylinux_2_17_x86_64.whl")
+    );
+    assert!(
+        built
+            .files
+            .iter()
+            .any(|f| f.filename == "gamma_lib-1.0.tar.gz")
+    );
+    let output = Command::new(&python().interpreter)
+        .args(["-c", VERIFY])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", describe(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        built.files.len().to_string()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn built_wheels_and_sdists_really_install_and_import() {
     let (server, built) = serve(PageFormat::Negotiate).await;
@@ -270,25 +341,32 @@ async fn built_wheels_and_sdists_really_install_and_import() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pip_itself_picks_the_expected_versions_from_the_loose_file() {
-    let (server, _built) = serve(PageFormat::Negotiate).await;
-    let (_dir, path) = project_dir(LOOSE);
-    let url = server.index_url();
+    // HTML pages carry the same facts (data-requires-python, data-yanked) as the JSON ones.
+    for format in [PageFormat::Json, PageFormat::Html] {
+        let (server, _built) = serve(format).await;
+        let (_dir, path) = project_dir(LOOSE);
+        let url = server.index_url();
 
-    let run = pip_dry_run(&url, &path, &["--python-version", "3.11"]).await;
-    assert_eq!(run.versions(), expected_311());
+        let run = pip_dry_run(&url, &path, &["--python-version", "3.11"]).await;
+        assert_eq!(run.versions(), expected_311(), "{format:?}");
 
-    let pre = pip_dry_run(&url, &path, &["--python-version", "3.11", "--pre"]).await;
-    let mut expected = expected_311();
-    expected[0].1 = "2.1rc1".to_owned();
-    assert_eq!(pre.versions(), expected);
+        let pre = pip_dry_run(&url, &path, &["--python-version", "3.11", "--pre"]).await;
+        let mut expected = expected_311();
+        expected[0].1 = "2.1rc1".to_owned();
+        assert_eq!(pre.versions(), expected, "{format:?}");
 
-    let py312 = pip_dry_run(&url, &path, &["--python-version", "3.12"]).await;
-    let mut expected = expected_311();
-    expected[1].1 = "2.0".to_owned();
-    assert_eq!(py312.versions(), expected);
+        let py312 = pip_dry_run(&url, &path, &["--python-version", "3.12"]).await;
+        let mut expected = expected_311();
+        expected[1].1 = "2.0".to_owned();
+        assert_eq!(py312.versions(), expected, "{format:?}");
 
-    // Yanked: pip takes zeta 1.0 only because it is pinned exactly, and says why.
-    assert!(run.stderr().contains("CVE-2099-0001"), "{}", run.describe());
+        // Yanked: pip takes zeta 1.0 only because it is pinned exactly, and quotes the reason.
+        assert!(
+            run.stderr().contains("CVE-2099-0001"),
+            "{format:?}: {}",
+            run.describe()
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
