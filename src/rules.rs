@@ -78,6 +78,35 @@ rules! {
     UNKNOWN_PACKAGE = "unknown-package", Typo, Error, "8.0",
         "A dependency does not exist on the package index",
         "Anyone can register a missing name and publish code under it; code assistants invent such names. Fix the name, or publish or reserve it on your own index.";
+
+    // mlsupply-pin
+    UNPINNED = "unpinned", Pin, Warning, "5.0",
+        "A requirement is not pinned to one exact version",
+        "A range or a bare name installs whatever is newest when pip runs, so a compromised or broken release is picked up without review, and pip's hash-checking mode refuses it. Pin it with `==` and its hashes: `mlsupply-pin --fix` writes the newest allowed version.";
+    MISSING_HASH = "missing-hash", Pin, Warning, "6.0",
+        "A pinned requirement has no --hash",
+        "Without hashes a pinned version can still be swapped for different bytes (a compromised index or mirror, a re-uploaded file). Add one `--hash=sha256:` per file of the version, as the index publishes them: `mlsupply-pin --fix` does it.";
+    HASH_MISMATCH = "hash-mismatch", Pin, Error, "9.0",
+        "A listed hash matches no file of that version on the index",
+        "Either the requirements file was tampered with, or the index now serves different files for that version (a re-upload or a malicious mirror). Find out which before installing; `mlsupply-pin --fix` replaces the set with the index's hashes.";
+    INCOMPLETE_HASHES = "incomplete-hashes", Pin, Warning, "4.0",
+        "The listed hashes cover only some files of the version",
+        "pip installs only a file whose hash is listed: on a platform whose wheel is missing it fails, and with only the sdist listed it builds from source (running build code). A file added to an old release also shows up here: check it, then `mlsupply-pin --fix` lists every file.";
+    YANKED_VERSION = "yanked-version", Pin, Warning, "5.0",
+        "A requirement is pinned to a yanked version",
+        "The maintainers withdrew this release (PEP 592), usually for a bug or a security problem. The pin is kept because it is explicit; move to a version that is not yanked.";
+    UNHASHABLE_REQUIREMENT = "unhashable-requirement", Pin, Error, "6.0",
+        "A requirement cannot be hash-checked by pip",
+        "pip's hash-checking mode refuses VCS checkouts, local directories, editable installs and URLs without a hash, so the file cannot be installed with --require-hashes. Depend on a released version from the index (or a wheel URL with `#sha256=`), or move the line to a file that is not installed in hash mode.";
+    EXTRA_INDEX_URL = "extra-index-url", Pin, Warning, "7.0",
+        "An extra index is searched next to the main one (dependency confusion)",
+        "pip takes the best version from every index, so anyone who publishes a higher version of your internal package's name on the public index wins. Use one index (a proxy that serves internal and public packages with internal names taking priority), or pin every package with hashes.";
+    INSECURE_INDEX = "insecure-index", Pin, Error, "8.0",
+        "An index is reached over plain http",
+        "Anyone on the network path can change the pages and files an http index serves. Use https.";
+    UNTRUSTED_URL_HOST = "untrusted-url-host", Pin, Warning, "6.0",
+        "A requirement downloads from a host outside the allowed list",
+        "A direct URL bypasses the index and its review, and whoever controls that host controls the code. Install from the index, or add the host to [pin] allowed-hosts with a reason.";
 }
 
 /// The rule with id `id`, if there is one.

@@ -1,0 +1,1092 @@
+//! `mlsupply-pin`: exact pins with the index's sha256 hashes, checked every run, written back
+//! into requirements files without touching any other byte.
+//!
+//! The work is split so that each step is testable on its own and the binary stays thin:
+//! 1. [`load`] reads every requirements file of a target (and every file reached by `-r`/`-c`,
+//!    each kept as its own file) with its encoding ([`crate::reqfile::Document`]);
+//! 2. [`check_offline`] needs no network: pins, hashes and sources;
+//! 3. [`lookups`] lists the projects to ask the index about, [`fetch`] asks (bounded
+//!    concurrency, retries and redaction are the index client's);
+//! 4. [`check_online`] chooses versions ([`select`]), compares the listed hashes with the
+//!    index's, and plans the edits ([`write`]) of each file;
+//! 5. [`write_atomic`] and [`unified_diff`] apply or show them.
+//!
+//! The transitive closure (issue 4) plugs in after step 4: a resolver reads the same
+//! [`Lookups`], and appends its own section at the end of a file as one more edit, so the
+//! top-level pins and their byte-exact rewriting stay as they are.
+
+pub mod python;
+pub mod select;
+pub mod write;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::deps::{self, DepSource};
+use crate::finding::Finding;
+use crate::index::{BlockingIndexClient, DistFile, IndexError, Project};
+use crate::reqfile::{
+    self, Document, Edit, Entry, EntryKind, OptionKind, ReqFile, ReqForm, Requirement, UrlKind,
+};
+use crate::rules::{self, Rule};
+use crate::scan::{self, DependencyScan, Target as ScanTarget};
+use crate::source::{SourceFile, SourceMap};
+
+pub use select::{Filters, OnlyBinary, Target};
+
+/// What the user asked for.
+#[derive(Clone, Debug)]
+pub struct PinOptions {
+    pub target: Target,
+    pub filters: Filters,
+    /// `[pin] allowed-hosts`: hosts direct URLs may point at (lower case, exact match).
+    pub allowed_hosts: Vec<String>,
+}
+
+impl PinOptions {
+    /// Options with the allowed hosts of `config`.
+    pub fn new(target: Target, filters: Filters, config: &Config) -> PinOptions {
+        PinOptions {
+            target,
+            filters,
+            allowed_hosts: config
+                .pin
+                .allowed_hosts
+                .iter()
+                .map(|allow| allow.name.to_ascii_lowercase())
+                .collect(),
+        }
+    }
+}
+
+/// A requirements file as read from disk: its bytes' encoding and its text for spans.
+#[derive(Clone, Debug)]
+pub struct ReqDoc {
+    pub source: SourceFile,
+    pub doc: Document,
+}
+
+/// Every requirements file of a target, with the input problems met reading them.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    pub files: Vec<ReqDoc>,
+    /// Parse errors, include cycles, missing includes, skipped files: only those of
+    /// requirements files.
+    pub findings: Vec<Finding>,
+    pub sources: SourceMap,
+}
+
+/// Reads the requirements files under `target` (those [`deps::classify`] names, and every file
+/// reached by `-r`/`-c`), each decoded with its own encoding so that it can be written back.
+pub fn load(target: &ScanTarget, config: &Config) -> Workspace {
+    let scan = scan::scan_dependencies(target, config);
+    let req_paths: BTreeSet<&str> = scan
+        .files
+        .iter()
+        .filter(|f| f.kind == DepSource::Requirements)
+        .map(|f| f.rel_path.as_str())
+        .collect();
+    let findings = scan
+        .findings
+        .iter()
+        .filter(|f| {
+            req_paths.contains(f.path.as_str())
+                || (f.rule == rules::FILE_SKIPPED.id
+                    && deps::classify(&f.path) == Some(DepSource::Requirements))
+        })
+        .cloned()
+        .collect();
+    let mut ws = Workspace {
+        findings,
+        ..Workspace::default()
+    };
+    for rel in req_paths {
+        let Some(scanned) = scan.sources.get(rel) else {
+            continue;
+        };
+        let doc = std::fs::read(&scanned.abs_path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| Document::from_bytes(&bytes).map_err(|e| e.to_string()));
+        match doc {
+            Ok(doc) => {
+                let source = SourceFile::new(rel, scanned.abs_path.clone(), doc.text.clone());
+                ws.sources.insert(source.clone());
+                ws.files.push(ReqDoc { source, doc });
+            }
+            Err(message) => ws.findings.push(Finding::new(
+                &rules::FILE_SKIPPED,
+                rel,
+                crate::Span::line_start(1),
+                rel,
+                format!("cannot read the file: {message}"),
+            )),
+        }
+    }
+    ws
+}
+
+/// An error that stops the run (exit 2) and keeps every file as it is: a project or version the
+/// index does not have, a file without a sha256, an unreadable answer.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{path}:{line}: `{project}`: {message}")]
+pub struct PinError {
+    pub path: String,
+    pub line: u32,
+    pub project: String,
+    pub message: String,
+}
+
+/// One requirement rewritten by a fix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub line: u32,
+    pub project: String,
+    /// What changed, e.g. "pinned to ==2.1.3 with 12 hashes".
+    pub description: String,
+}
+
+/// The planned new content of one file.
+#[derive(Clone, Debug)]
+pub struct FilePlan {
+    pub rel_path: String,
+    pub abs_path: PathBuf,
+    pub old_text: String,
+    pub new_text: String,
+    /// `new_text` in the file's own encoding, BOM included.
+    pub new_bytes: Vec<u8>,
+    pub changes: Vec<Change>,
+}
+
+/// The outcome of an online check.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    /// Files that `--fix` would rewrite (only those that change).
+    pub plans: Vec<FilePlan>,
+    pub errors: Vec<PinError>,
+}
+
+/// Projects on the index by normalised name; `None`: no configured index has it.
+pub type Lookups = HashMap<String, Option<Project>>;
+
+// ---------------------------------------------------------------------------------------------
+// What a requirement is, for hash-checking purposes.
+
+/// A requirement that names a project on the index and may be pinned.
+struct IndexReq<'a> {
+    name: String,
+    normalized: String,
+    /// Name and extras as written.
+    head: std::ops::Range<usize>,
+    version: Option<&'a reqfile::VersionPart>,
+}
+
+enum Kind<'a> {
+    Index(IndexReq<'a>),
+    /// A direct reference: URL (`name @ url` or bare), VCS, local path.
+    Direct {
+        url: &'a reqfile::Spanned<String>,
+        vcs: bool,
+        local: bool,
+        archive: bool,
+    },
+    Editable,
+    /// `${NAME}` as the name, or an invalid line (already a `parse-error`).
+    Skip,
+}
+
+fn kind_of(req: &Requirement) -> Kind<'_> {
+    if req.editable {
+        return Kind::Editable;
+    }
+    match &req.form {
+        ReqForm::Named(named) => match &named.url {
+            Some(url) => {
+                let lower = url.value.to_ascii_lowercase();
+                let vcs = ["git+", "hg+", "svn+", "bzr+"]
+                    .iter()
+                    .any(|p| lower.starts_with(p));
+                let local = lower.starts_with("file:");
+                Kind::Direct {
+                    url,
+                    vcs,
+                    local,
+                    archive: is_archive(&lower),
+                }
+            }
+            None => Kind::Index(IndexReq {
+                name: named.name.value.clone(),
+                normalized: named.normalized.to_string(),
+                head: named.name.range.start
+                    ..named
+                        .extras_range
+                        .as_ref()
+                        .map_or(named.name.range.end, |r| r.end),
+                version: named.version.as_ref(),
+            }),
+        },
+        ReqForm::Url(url) => Kind::Direct {
+            url: &url.url,
+            vcs: matches!(url.kind, UrlKind::Vcs { .. }),
+            local: matches!(url.kind, UrlKind::File | UrlKind::LocalPath),
+            archive: url.archive,
+        },
+        ReqForm::Unexpanded | ReqForm::Invalid { .. } => Kind::Skip,
+    }
+}
+
+fn is_archive(lower_url: &str) -> bool {
+    let path = lower_url.split(['#', '?']).next().unwrap_or_default();
+    [
+        ".whl", ".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tbz", ".txz", ".tar",
+    ]
+    .iter()
+    .any(|ext| path.ends_with(ext))
+}
+
+fn url_has_hash_fragment(url: &str) -> bool {
+    url.split_once('#').is_some_and(|(_, fragment)| {
+        fragment.split('&').any(|part| {
+            let lower = part.to_ascii_lowercase();
+            ["sha256=", "sha384=", "sha512=", "md5=", "sha1=", "sha224="]
+                .iter()
+                .any(|p| lower.starts_with(p))
+        })
+    })
+}
+
+fn display_name(req: &Requirement, file: &SourceFile) -> String {
+    req.name()
+        .map(|n| n.value.clone())
+        .unwrap_or_else(|| file.rel_path.clone())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks that need no network.
+
+/// Source findings (unhashable requirements, extra and insecure indexes, direct URLs to hosts
+/// outside the allowed list) for `file`.
+fn source_findings(file: &SourceFile, parsed: &ReqFile, opts: &PinOptions) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for entry in &parsed.entries {
+        match &entry.kind {
+            EntryKind::Options(options) => {
+                for option in options {
+                    index_option_findings(file, option, &mut out);
+                }
+            }
+            EntryKind::Requirement(req) => direct_findings(file, entry, req, opts, &mut out),
+            EntryKind::Blank => {}
+        }
+    }
+    out
+}
+
+fn index_option_findings(file: &SourceFile, option: &reqfile::OptionItem, out: &mut Vec<Finding>) {
+    if !matches!(
+        option.kind,
+        OptionKind::IndexUrl | OptionKind::ExtraIndexUrl
+    ) {
+        return;
+    }
+    let Some(value) = &option.value else {
+        return;
+    };
+    let shown = reqfile::redact_credentials(&value.value);
+    let span = file.span(option.range.clone());
+    if option.kind == OptionKind::ExtraIndexUrl {
+        out.push(
+            Finding::at(
+                &rules::EXTRA_INDEX_URL,
+                file,
+                span,
+                shown.clone(),
+                format!(
+                    "`--extra-index-url {shown}`: pip picks the highest version from every index, so a public package named like one of yours on the other index wins (dependency confusion)"
+                ),
+            )
+            .with_suggestion(format!(
+                "serve everything from one index (`--index-url {shown}` on a proxy that also mirrors the public index), and keep every requirement pinned with hashes"
+            )),
+        );
+    }
+    if let Ok(url) = url::Url::parse(&value.value)
+        && url.scheme() == "http"
+        && !is_loopback(&url)
+    {
+        let https = shown.replacen("http://", "https://", 1);
+        out.push(
+            Finding::at(
+                &rules::INSECURE_INDEX,
+                file,
+                span,
+                shown.clone(),
+                format!(
+                    "{shown} is plain http: anyone on the network path can change what it serves"
+                ),
+            )
+            .with_suggestion(format!("{} {https}", option.kind.long_name())),
+        );
+    }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn direct_findings(
+    file: &SourceFile,
+    entry: &Entry,
+    req: &Requirement,
+    opts: &PinOptions,
+    out: &mut Vec<Finding>,
+) {
+    let subject = display_name(req, file);
+    let span = file.span(req.range.clone());
+    let unhashable = |why: &str, instead: &str| {
+        Finding::at(
+            &rules::UNHASHABLE_REQUIREMENT,
+            file,
+            span,
+            subject.clone(),
+            format!("{why}; pip's hash-checking mode (--require-hashes, or any --hash in the file) refuses it"),
+        )
+        .with_suggestion(instead.to_owned())
+    };
+    match kind_of(req) {
+        Kind::Editable => out.push(unhashable(
+            "an editable requirement has no single file to hash",
+            "install the project itself with `pip install --no-deps .` outside the hashed file, or depend on a released version with `==` and hashes",
+        )),
+        Kind::Direct {
+            url,
+            vcs,
+            local,
+            archive,
+        } => {
+            let hashed = !req.hashes.is_empty() || url_has_hash_fragment(&url.value);
+            if vcs {
+                out.push(unhashable(
+                    "a version-control checkout cannot be hashed",
+                    "depend on a released version from the index (`name==version` with hashes), or on a built wheel URL with `--hash=sha256:…`",
+                ));
+            } else if !archive && (local || !url.value.contains("://")) {
+                out.push(unhashable(
+                    "a local directory cannot be hashed",
+                    "build a wheel (`pip wheel --no-deps DIR`) and require that file with its `--hash=sha256:…`, or install the directory outside the hashed file",
+                ));
+            } else if !hashed {
+                out.push(unhashable(
+                    "a URL or file without a hash cannot be checked",
+                    "add `--hash=sha256:<digest of the file>` (or a `#sha256=` fragment) after checking the file, or depend on the project from the index",
+                ));
+            }
+            if !local && let Some(host) = url_host(&url.value) {
+                let allowed = opts.allowed_hosts.contains(&host);
+                if !allowed {
+                    out.push(
+                        Finding::at(
+                            &rules::UNTRUSTED_URL_HOST,
+                            file,
+                            file.span(url.range.clone()),
+                            subject.clone(),
+                            format!(
+                                "`{subject}` is downloaded straight from {host}, which is not in [pin] allowed-hosts"
+                            ),
+                        )
+                        .with_suggestion(format!(
+                            "install `{subject}` from the index, or add {{ name = \"{host}\", reason = \"…\" }} to [pin] allowed-hosts"
+                        )),
+                    );
+                }
+            }
+        }
+        Kind::Index(_) | Kind::Skip => {}
+    }
+    let _ = entry;
+}
+
+/// The host of a remote URL (`git+https://…` included), lower case.
+fn url_host(text: &str) -> Option<String> {
+    let without_vcs = text
+        .split_once('+')
+        .filter(|(scheme, _)| {
+            ["git", "hg", "svn", "bzr"].contains(&scheme.to_ascii_lowercase().as_str())
+        })
+        .map_or(text, |(_, rest)| rest);
+    let url = url::Url::parse(without_vcs).ok()?;
+    if url.scheme() == "file" {
+        return None;
+    }
+    url.host_str().map(str::to_ascii_lowercase)
+}
+
+/// `unpinned`, `missing-hash` and the source findings of one file, without the network.
+pub fn check_offline(file: &SourceFile, opts: &PinOptions) -> Vec<Finding> {
+    let parsed = reqfile::parse(&file.text);
+    let mut out = source_findings(file, &parsed, opts);
+    for (_, req) in parsed.requirements() {
+        let Kind::Index(ireq) = kind_of(req) else {
+            continue;
+        };
+        let span = file.span(req.range.clone());
+        let pinned = match ireq.version {
+            Some(version) => match &version.specifiers {
+                Some(specifiers) => select::exact_pin(specifiers).is_some(),
+                // `${VAR}` or `===arbitrary`: pinned when written with `==`.
+                None => version.is_pinned(),
+            },
+            None => false,
+        };
+        if !pinned {
+            let written = req.text.trim();
+            out.push(
+                Finding::at(
+                    &rules::UNPINNED,
+                    file,
+                    span,
+                    ireq.normalized.clone(),
+                    format!("`{written}` is not pinned to one version with `==`"),
+                )
+                .with_suggestion(format!(
+                    "pin `{}` with `==<version>` and one `--hash=sha256:` per file (`mlsupply-pin --fix` picks the newest allowed version)",
+                    ireq.name
+                )),
+            );
+        } else if req.hashes.is_empty() {
+            out.push(
+                Finding::at(
+                    &rules::MISSING_HASH,
+                    file,
+                    span,
+                    ireq.normalized.clone(),
+                    format!("`{}` is pinned but lists no --hash", req.text.trim()),
+                )
+                .with_suggestion(
+                    "add one `--hash=sha256:` line per file of the version (`mlsupply-pin --fix`)",
+                ),
+            );
+        }
+    }
+    out
+}
+
+/// The offline check over the requirements files of a finished dependency scan (what
+/// `mlsupply check` runs).
+pub fn offline_findings(scan: &DependencyScan, config: &Config) -> Vec<Finding> {
+    let opts = PinOptions::new(
+        Target {
+            python: python::fallback(),
+            pre: false,
+        },
+        Filters::default(),
+        config,
+    );
+    scan.files
+        .iter()
+        .filter(|f| f.kind == DepSource::Requirements)
+        .filter_map(|f| scan.sources.get(&f.rel_path))
+        .flat_map(|file| check_offline(file, &opts))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The index.
+
+/// Normalised names of every project the files ask the index about, in first-seen order.
+pub fn lookups(ws: &Workspace) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for file in &ws.files {
+        for (_, req) in file.doc.file.requirements() {
+            if let Kind::Index(ireq) = kind_of(req)
+                && seen.insert(ireq.normalized.clone())
+            {
+                out.push(ireq.normalized);
+            }
+        }
+    }
+    out
+}
+
+/// Index options the files set. pip applies them to the whole run, whichever file sets them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileIndexes {
+    /// The last `-i`/`--index-url`.
+    pub index_url: Option<String>,
+    pub extra_index_urls: Vec<String>,
+    pub trusted_hosts: Vec<String>,
+}
+
+/// The `-i`, `--extra-index-url` and `--trusted-host` values of every file of `ws`, as written
+/// (`${VAR}` not expanded).
+pub fn file_indexes(ws: &Workspace) -> FileIndexes {
+    let mut out = FileIndexes::default();
+    for file in &ws.files {
+        for entry in &file.doc.file.entries {
+            let EntryKind::Options(options) = &entry.kind else {
+                continue;
+            };
+            for option in options {
+                let Some(value) = &option.value else { continue };
+                match option.kind {
+                    OptionKind::IndexUrl => out.index_url = Some(value.value.clone()),
+                    OptionKind::ExtraIndexUrl => out.extra_index_urls.push(value.value.clone()),
+                    OptionKind::TrustedHost => out.trusted_hosts.push(value.value.clone()),
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `text` with each `${NAME}` (upper-case letters, digits, `_`) replaced by `lookup(NAME)` when
+/// set and non-empty, as pip expands requirements-file lines. Used for index URLs only, which
+/// are looked up, never written.
+pub fn expand_env(text: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+            .unwrap_or(after.len());
+        if name_len > 0 && after[name_len..].starts_with('}') {
+            let name = &after[..name_len];
+            match lookup(name).filter(|v| !v.is_empty()) {
+                Some(value) => out.push_str(&value),
+                None => out.push_str(&rest[start..start + 3 + name_len]),
+            }
+            rest = &after[name_len + 1..];
+        } else {
+            out.push_str("${");
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Fetches every project of `names` (bounded concurrency, retries: the client's), calling
+/// `progress(done, total)` after each answer. Any failure fails the whole lookup, with every
+/// error kept, so that no file is written from a partial view of the index.
+pub fn fetch(
+    client: &BlockingIndexClient,
+    names: &[String],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Lookups, Vec<IndexError>> {
+    let async_client = client.client().clone();
+    let total = names.len();
+    let concurrency = async_client.options().concurrency.max(1);
+    let names = names.to_vec();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    // The fan-out runs on the client's runtime; answers come back one by one so that the
+    // caller can show progress while the rest are in flight.
+    client.block_on(async move {
+        let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency));
+        for name in names {
+            let client = async_client.clone();
+            let permits = permits.clone();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                let result = client.project(&name).await;
+                let _ = tx.send((name, result));
+            });
+        }
+    });
+    let mut found = Lookups::new();
+    let mut errors = Vec::new();
+    let mut done = 0;
+    while done < total {
+        let Some((name, result)) = client.block_on(rx.recv()) else {
+            break;
+        };
+        done += 1;
+        progress(done, total);
+        match result {
+            Ok(project) => {
+                found.insert(name, project);
+            }
+            Err(err) => errors.push(err),
+        }
+    }
+    if errors.is_empty() {
+        Ok(found)
+    } else {
+        Err(errors)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The online check.
+
+fn sha256_ok(hex: &str) -> bool {
+    hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A finding's identity for matching a fix with the findings that call for it.
+type FindingKey = (String, String, u32, u32, String);
+
+fn key_of(f: &Finding) -> FindingKey {
+    (
+        f.path.clone(),
+        f.rule.clone(),
+        f.line,
+        f.column,
+        f.message.clone(),
+    )
+}
+
+/// Findings (input problems of `ws` included, inline ignores applied, fingerprints assigned),
+/// planned rewrites and errors for every file of `ws`, given the index's answers.
+///
+/// A rewrite is planned only for requirements with a finding that survived the inline ignores:
+/// `# mlsupply: ignore[unpinned] reason` on a line keeps that line as it is under `--fix` too.
+pub fn check_online(ws: &Workspace, opts: &PinOptions, lookups: &Lookups) -> Outcome {
+    let mut outcome = Outcome::default();
+    let mut findings = ws.findings.clone();
+    // (file index, edit, change, keys of the findings that call for it)
+    let mut pending: Vec<(usize, Edit, Change, Vec<FindingKey>)> = Vec::new();
+    for (index, file) in ws.files.iter().enumerate() {
+        let source = &file.source;
+        let parsed = &file.doc.file;
+        findings.extend(source_findings(source, parsed, opts));
+        for (entry, req) in parsed.requirements() {
+            let Kind::Index(ireq) = kind_of(req) else {
+                continue;
+            };
+            match check_requirement(source, parsed, entry, req, &ireq, opts, lookups) {
+                Ok(Some(result)) => {
+                    if let Some((edit, change)) = result.fix {
+                        let keys = result.findings.iter().map(key_of).collect();
+                        pending.push((index, edit, change, keys));
+                    }
+                    findings.extend(result.findings);
+                }
+                Ok(None) => {}
+                Err(message) => outcome.errors.push(PinError {
+                    path: source.rel_path.clone(),
+                    line: entry.line_number() as u32,
+                    project: ireq.normalized.clone(),
+                    message,
+                }),
+            }
+        }
+    }
+    outcome.findings = scan::finish(findings, &ws.sources, &[rules::Tool::Pin]);
+    let kept: BTreeSet<FindingKey> = outcome.findings.iter().map(key_of).collect();
+    let mut by_file: BTreeMap<usize, (Vec<Edit>, Vec<Change>)> = BTreeMap::new();
+    for (index, edit, change, keys) in pending {
+        if keys.iter().any(|k| kept.contains(k)) {
+            let slot = by_file.entry(index).or_default();
+            slot.0.push(edit);
+            slot.1.push(change);
+        }
+    }
+    for (index, (edits, changes)) in by_file {
+        let file = &ws.files[index];
+        let source = &file.source;
+        let new_text = match reqfile::apply_edits(&source.text, &edits) {
+            Ok(text) => text,
+            Err(err) => {
+                outcome.errors.push(PinError {
+                    path: source.rel_path.clone(),
+                    line: 1,
+                    project: String::new(),
+                    message: format!("internal error planning the edits: {err}"),
+                });
+                continue;
+            }
+        };
+        if new_text == source.text {
+            continue;
+        }
+        match file.doc.encode(&new_text) {
+            Ok(new_bytes) => outcome.plans.push(FilePlan {
+                rel_path: source.rel_path.clone(),
+                abs_path: source.abs_path.clone(),
+                old_text: source.text.clone(),
+                new_text,
+                new_bytes,
+                changes,
+            }),
+            Err(err) => outcome.errors.push(PinError {
+                path: source.rel_path.clone(),
+                line: 1,
+                project: String::new(),
+                message: format!("the fixed text cannot be written in the file's encoding: {err}"),
+            }),
+        }
+    }
+    outcome
+}
+
+/// The offline check of every file of `ws`, input problems included, inline ignores applied.
+pub fn check_workspace_offline(ws: &Workspace, opts: &PinOptions) -> Vec<Finding> {
+    let mut findings = ws.findings.clone();
+    for file in &ws.files {
+        findings.extend(check_offline(&file.source, opts));
+    }
+    scan::finish(findings, &ws.sources, &[rules::Tool::Pin])
+}
+
+struct ReqResult {
+    findings: Vec<Finding>,
+    fix: Option<(Edit, Change)>,
+}
+
+fn check_requirement(
+    file: &SourceFile,
+    parsed: &ReqFile,
+    entry: &Entry,
+    req: &Requirement,
+    ireq: &IndexReq<'_>,
+    opts: &PinOptions,
+    lookups: &Lookups,
+) -> Result<Option<ReqResult>, String> {
+    let specifiers = match ireq.version {
+        None => None,
+        Some(version) => match &version.specifiers {
+            Some(s) => Some(s),
+            // `${VAR}` in the version, or `===` with text that is not PEP 440: only the
+            // environment or a human can say which files are meant. The offline check covers
+            // whether it is written with `==` and hashes.
+            None => return Ok(Some(offline_only(file, req, ireq))),
+        },
+    };
+    let project = match lookups.get(&ireq.normalized) {
+        Some(Some(project)) => project,
+        Some(None) => return Err("no configured index has this project (HTTP 404)".to_owned()),
+        None => return Ok(None),
+    };
+    let files: Vec<&DistFile> = project.files().collect();
+    let choice = select::choose(
+        &ireq.normalized,
+        &files,
+        specifiers,
+        &opts.target,
+        &opts.filters,
+    )
+    .map_err(|e| format!("{e} (index: {})", indexes_of(project)))?;
+    let exact = specifiers.and_then(select::exact_pin);
+
+    let mut expected = BTreeSet::new();
+    for dist in &choice.files {
+        match dist.sha256() {
+            Some(hex) if sha256_ok(hex) => {
+                expected.insert(hex.to_ascii_lowercase());
+            }
+            Some(_) => {
+                return Err(format!(
+                    "{} lists a malformed sha256 for {} (not 64 hex digits)",
+                    indexes_of(project),
+                    dist.filename
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "{} publishes no sha256 for {}; a hash is never invented, so this file cannot be pinned from that index",
+                    indexes_of(project),
+                    dist.filename
+                ));
+            }
+        }
+    }
+
+    // Which files a listed hash may legitimately match: those of the pinned version(s) for an
+    // exact pin, any file of the project for a range (its hashes were for some version).
+    let pinned_files: Vec<&DistFile> = match exact {
+        Some(pin) => files
+            .iter()
+            .copied()
+            .filter(|f| {
+                f.version(&ireq.normalized)
+                    .is_some_and(|v| pin.contains(&v))
+            })
+            .collect(),
+        None => files.clone(),
+    };
+    let span = file.span(req.range.clone());
+    let version_text = match exact {
+        Some(pin) => pin.version().to_string(),
+        None => choice.version.to_string(),
+    };
+    let expected_list: Vec<String> = expected.iter().cloned().collect();
+    let edit = write::fix_edit(
+        &file.text,
+        parsed,
+        entry,
+        req,
+        ireq.head.clone(),
+        &version_text,
+        &expected_list,
+    );
+    let mut findings = Vec::new();
+    let subject = ireq.normalized.clone();
+
+    if let Some(reason) = &choice.yanked {
+        let why = reason.as_deref().map_or_else(
+            || "no reason given".to_owned(),
+            |r| format!("reason: \"{r}\""),
+        );
+        findings.push(
+            Finding::at(
+                &rules::YANKED_VERSION,
+                file,
+                span,
+                subject.clone(),
+                format!(
+                    "{}=={} is yanked on the index ({why}); the pin is kept",
+                    ireq.name, version_text
+                ),
+            )
+            .with_suggestion(format!(
+                "move `{}` to a version that is not yanked",
+                ireq.name
+            )),
+        );
+    }
+
+    let mut listed: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut mismatched = 0;
+    let mut unverifiable = Vec::new();
+    for hash in &req.hashes {
+        let algorithm = hash.algorithm.value.to_ascii_lowercase();
+        let digest = hash.digest.value.to_ascii_lowercase();
+        listed.insert((algorithm.clone(), digest.clone()));
+        let index_has_algorithm = files.iter().any(|f| f.hashes.contains_key(&algorithm));
+        if !index_has_algorithm {
+            unverifiable.push(algorithm);
+            continue;
+        }
+        let matched = pinned_files
+            .iter()
+            .find(|f| f.hashes.get(&algorithm) == Some(&digest));
+        if matched.is_none() {
+            mismatched += 1;
+            let of = match exact {
+                Some(_) => format!("of {}=={version_text}", ireq.name),
+                None => format!("of any version of {}", ireq.name),
+            };
+            findings.push(
+                Finding::at(
+                    &rules::HASH_MISMATCH,
+                    file,
+                    file.span(hash.range.clone()),
+                    subject.clone(),
+                    format!(
+                        "--hash={algorithm}:{digest} matches no file {of} on {}: the file may have been tampered with, or the index now serves different files",
+                        indexes_of(project)
+                    ),
+                )
+                .with_suggestion(edit.text.clone()),
+            );
+        }
+    }
+
+    let wanted: BTreeSet<(String, String)> = expected
+        .iter()
+        .map(|h| ("sha256".to_owned(), h.clone()))
+        .collect();
+    // An exact pin whose hashes are exactly the index's set is left alone, whatever its layout
+    // (spacing, order of the hash lines, tabs): rewriting it would churn diffs for nothing.
+    let correct = exact.is_some() && listed == wanted;
+    if correct {
+        return Ok(Some(ReqResult {
+            findings,
+            fix: None,
+        }));
+    }
+
+    let count = expected.len();
+    let files_word = if count == 1 { "file" } else { "files" };
+    let description;
+    if exact.is_none() {
+        let written = req.text.trim();
+        findings.push(
+            Finding::at(
+                &rules::UNPINNED,
+                file,
+                span,
+                subject.clone(),
+                format!(
+                    "`{written}` is not pinned; the newest allowed version for Python {} is {version_text}",
+                    opts.target.python
+                ),
+            )
+            .with_suggestion(edit.text.clone()),
+        );
+        description = format!("pinned to =={version_text} with {count} {files_word} hashed");
+    } else if req.hashes.is_empty() {
+        findings.push(
+            Finding::at(
+                &rules::MISSING_HASH,
+                file,
+                span,
+                subject.clone(),
+                format!(
+                    "`{}` lists no --hash; the index has {count} {files_word} for it",
+                    req.text.trim()
+                ),
+            )
+            .with_suggestion(edit.text.clone()),
+        );
+        description = format!("added {count} {files_word} hashes");
+    } else if mismatched > 0 {
+        description = format!(
+            "replaced the hash set ({mismatched} listed hash(es) matched no file on the index) with {count} {files_word}"
+        );
+    } else {
+        let listed_sha: BTreeSet<&String> = listed
+            .iter()
+            .filter(|(a, _)| a == "sha256")
+            .map(|(_, d)| d)
+            .collect();
+        let missing: Vec<&str> = choice
+            .files
+            .iter()
+            .filter(|f| {
+                f.sha256()
+                    .is_some_and(|h| !listed_sha.contains(&h.to_ascii_lowercase()))
+            })
+            .map(|f| f.filename.as_str())
+            .collect();
+        let extra = listed_sha
+            .iter()
+            .filter(|h| !expected.contains(**h))
+            .count();
+        let mut message = format!("`{}=={version_text}` ", ireq.name);
+        let mut parts = Vec::new();
+        if !missing.is_empty() {
+            parts.push(format!(
+                "lists {} of the {count} {files_word} on the index; missing: {}",
+                listed_sha.len().min(count),
+                missing.join(", ")
+            ));
+        }
+        if extra > 0 {
+            parts.push(format!(
+                "lists {extra} file(s) left out by --only-binary/--platform"
+            ));
+        }
+        if !unverifiable.is_empty() {
+            unverifiable.sort();
+            unverifiable.dedup();
+            parts.push(format!(
+                "lists {} hashes the index does not publish, so they cannot be checked",
+                unverifiable.join("/")
+            ));
+        }
+        message.push_str(&parts.join("; "));
+        findings.push(
+            Finding::at(
+                &rules::INCOMPLETE_HASHES,
+                file,
+                span,
+                subject.clone(),
+                message,
+            )
+            .with_suggestion(edit.text.clone()),
+        );
+        description = format!("hash set updated to the index's {count} {files_word}");
+    }
+    let change = Change {
+        line: entry.line_number() as u32,
+        project: subject,
+        description,
+    };
+    Ok(Some(ReqResult {
+        findings,
+        fix: Some((edit, change)),
+    }))
+}
+
+fn offline_only(file: &SourceFile, req: &Requirement, ireq: &IndexReq<'_>) -> ReqResult {
+    let findings = check_offline_one(file, req, ireq);
+    ReqResult {
+        findings,
+        fix: None,
+    }
+}
+
+fn check_offline_one(file: &SourceFile, req: &Requirement, ireq: &IndexReq<'_>) -> Vec<Finding> {
+    let span = file.span(req.range.clone());
+    let pinned = ireq.version.is_some_and(|v| v.is_pinned());
+    if !pinned {
+        vec![Finding::at(
+            &rules::UNPINNED,
+            file,
+            span,
+            ireq.normalized.clone(),
+            format!(
+                "`{}` is not pinned to one version with `==` (its version comes from the environment, so it cannot be fixed automatically)",
+                req.text.trim()
+            ),
+        )
+        .with_suggestion(format!("write `{}==<version>` with its hashes", ireq.name))]
+    } else if req.hashes.is_empty() {
+        vec![
+            Finding::at(
+                &rules::MISSING_HASH,
+                file,
+                span,
+                ireq.normalized.clone(),
+                format!("`{}` is pinned but lists no --hash", req.text.trim()),
+            )
+            .with_suggestion("add one `--hash=sha256:` line per file of the version"),
+        ]
+    } else {
+        Vec::new()
+    }
+}
+
+fn indexes_of(project: &Project) -> String {
+    let names: Vec<String> = project.pages.iter().map(|p| p.index.to_string()).collect();
+    names.join(", ")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output helpers.
+
+/// A unified diff (`--- a/path`, `+++ b/path`) of one planned rewrite.
+pub fn unified_diff(plan: &FilePlan) -> String {
+    similar::TextDiff::from_lines(&plan.old_text, &plan.new_text)
+        .unified_diff()
+        .context_radius(3)
+        .header(
+            &format!("a/{}", plan.rel_path),
+            &format!("b/{}", plan.rel_path),
+        )
+        .to_string()
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, the original
+/// permissions, then a rename over the original (a symlink is followed, not replaced).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let path = path.canonicalize()?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let permissions = std::fs::metadata(&path)?.permissions();
+    let mut temp = tempfile::Builder::new()
+        .prefix(".mlsupply-pin-")
+        .tempfile_in(dir)?;
+    temp.write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    temp.as_file().set_permissions(permissions)?;
+    temp.persist(&path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The rules this tool reports, as the output formats take them.
+pub fn rules() -> Vec<&'static Rule> {
+    rules::for_tools(&[rules::Tool::Pin])
+}
