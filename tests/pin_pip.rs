@@ -403,15 +403,7 @@ fn describe(output: &Output) -> String {
 // ---------------------------------------------------------------------------------------------
 // mlsupply-pin against the same index.
 
-/// Set by cargo when the crate has the `mlsupply-pin` binary (it lands on the `pin` branch).
-fn pin_binary() -> &'static str {
-    match option_env!("CARGO_BIN_EXE_mlsupply-pin") {
-        Some(path) => path,
-        None => panic!(
-            "the mlsupply-pin binary is not part of this build: these tests need src/bin/mlsupply-pin"
-        ),
-    }
-}
+const PIN: &str = env!("CARGO_BIN_EXE_mlsupply-pin");
 
 /// Runs `mlsupply-pin` in `dir` with an environment scrubbed of anything that would change its
 /// index, configuration or colours: no pip configuration, a private HOME.
@@ -420,7 +412,7 @@ async fn pin(dir: &Path, args: &[&str]) -> Output {
     let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
     tokio::task::spawn_blocking(move || {
         let home = tempfile::tempdir().unwrap();
-        let mut command = Command::new(pin_binary());
+        let mut command = Command::new(PIN);
         for (key, _) in std::env::vars() {
             if key == "CI"
                 || key == "NO_COLOR"
@@ -560,40 +552,40 @@ async fn fixed_file_is_accepted_by_pip_in_hash_mode() {
             .await;
             assert_eq!(run.versions(), oracle.versions());
 
-            // A second --fix changes nothing, and check mode is clean.
+            // A second --fix changes nothing; all that remains is the warning about the exact pin
+            // of a yanked release, which quotes the index's reason.
             let before = std::fs::read(&path).unwrap();
             let url = server.index_url();
+            let base = [
+                "requirements.txt",
+                "--no-config",
+                "--python-version",
+                "3.11",
+                "--index-url",
+                url.as_str(),
+            ];
             let again = pin(
                 dir.path(),
-                &[
-                    "requirements.txt",
-                    "--fix",
-                    "--no-config",
-                    "--python-version",
-                    "3.11",
-                    "--index-url",
-                    &url,
-                ],
+                &[&base[..], &["--fix", "--format", "json"]].concat(),
             )
             .await;
-            assert_eq!(code(&again), 0, "{}", describe(&again));
+            assert_eq!(code(&again), 1, "{}", describe(&again));
+            assert_eq!(
+                json_findings(&again),
+                vec![("yanked-version".to_owned(), "zeta".to_owned())]
+            );
+            assert!(
+                String::from_utf8_lossy(&again.stdout).contains("CVE-2099-0001: do not use"),
+                "{}",
+                describe(&again)
+            );
             assert_eq!(
                 std::fs::read(&path).unwrap(),
                 before,
                 "second --fix is a no-op"
             );
-            let check = pin(
-                dir.path(),
-                &[
-                    "requirements.txt",
-                    "--no-config",
-                    "--python-version",
-                    "3.11",
-                    "--index-url",
-                    &url,
-                ],
-            )
-            .await;
+            // Check mode agrees, and nothing at error level is left.
+            let check = pin(dir.path(), &[&base[..], &["--fail-on", "error"]].concat()).await;
             assert_eq!(code(&check), 0, "{}", describe(&check));
         }
     }
