@@ -779,3 +779,19 @@ async fn offline_accepts_the_fixed_file_and_rejects_the_loose_one() {
         "--offline made no request"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hash_of_the_wrong_length_on_the_index_is_an_error() {
+    let server = IndexServer::start().await;
+    let built = catalogue();
+    // delta's page lists 3.1's wheel with a digest one character short; the rest is served normally.
+    let mut page = built.json_page("delta");
+    for file in &mut page.files {
+        if file.filename.starts_with("delta-3.1-") {
+            file.sha256.as_mut().unwrap().pop();
+        }
+    }
+    server.json_project("delta", &page).await;
+    built.serve(&server, PageFormat::Json).await;
+    assert_index_error(&server, LOOSE, "delta").await;
+}
