@@ -106,15 +106,33 @@ fn pins_a_small_file_against_pypi_and_pip_accepts_it() {
     assert_eq!(again.status.code(), Some(0), "{}", describe(&again));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 
-    // One changed digit: mlsupply-pin and pip both refuse.
-    let start = text.find("--hash=sha256:").unwrap() + "--hash=sha256:".len();
-    let mut tampered = text.clone();
-    let flipped = if &text[start..=start] == "0" {
-        "1"
-    } else {
-        "0"
-    };
-    tampered.replace_range(start..=start, flipped);
+    // One changed digit in every hash of one requirement: mlsupply-pin and pip both refuse. (With
+    // one hash changed of several, pip still accepts when it picks another file; mlsupply-pin does
+    // not, which the local test shows.)
+    let mut tampered = String::new();
+    let mut in_first = false;
+    let mut done = false;
+    for line in text.split_inclusive('\n') {
+        let is_hash = line.trim_start().starts_with("--hash=sha256:");
+        if !is_hash && in_first {
+            done = true;
+        }
+        if is_hash && !done {
+            in_first = true;
+            let start = line.find("--hash=sha256:").unwrap() + "--hash=sha256:".len();
+            let flipped = if &line[start..=start] == "0" {
+                "1"
+            } else {
+                "0"
+            };
+            let mut changed = line.to_owned();
+            changed.replace_range(start..=start, flipped);
+            tampered.push_str(&changed);
+        } else {
+            tampered.push_str(line);
+        }
+    }
+    assert_ne!(tampered, text);
     std::fs::write(&path, &tampered).unwrap();
     let check = pin(
         dir.path(),
@@ -135,4 +153,9 @@ fn pins_a_small_file_against_pypi_and_pip_accepts_it() {
     );
     let pip = pip_accepts(&path);
     assert!(!pip.status.success(), "pip must reject the tampered file");
+    assert!(
+        String::from_utf8_lossy(&pip.stderr).contains("THESE PACKAGES DO NOT MATCH THE HASHES"),
+        "{}",
+        describe(&pip)
+    );
 }

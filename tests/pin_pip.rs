@@ -795,3 +795,45 @@ async fn a_hash_of_the_wrong_length_on_the_index_is_an_error() {
     built.serve(&server, PageFormat::Json).await;
     assert_index_error(&server, LOOSE, "delta").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_hash_that_pip_lets_through_is_still_caught() {
+    // alpha 2.0 has three files. With the sdist's hash changed, pip still installs (it picks a wheel
+    // and any listed hash may match), but the lock no longer says what the index holds.
+    let (server, built) = serve(PageFormat::Json).await;
+    let (dir, path) = fix(&server, LOOSE, &["--python-version", "3.11"]).await;
+    let fixed = std::fs::read_to_string(&path).unwrap();
+    let sdist = built.file("alpha-2.0.tar.gz").sha256.clone();
+    std::fs::write(&path, fixed.replacen(&sdist, &flip_first_hex(&sdist), 1)).unwrap();
+
+    let url = server.index_url();
+    let run = pip_dry_run(
+        &url,
+        &path,
+        &["--require-hashes", "--python-version", "3.11"],
+    )
+    .await;
+    assert!(run.success(), "pip accepts: {}", run.describe());
+    assert!(run.selected()[0].filename.ends_with(".whl"));
+
+    let check = pin(
+        dir.path(),
+        &[
+            "requirements.txt",
+            "--no-config",
+            "--python-version",
+            "3.11",
+            "--format",
+            "json",
+            "--index-url",
+            &url,
+        ],
+    )
+    .await;
+    assert_eq!(code(&check), 1, "{}", describe(&check));
+    assert!(
+        json_findings(&check).contains(&("hash-mismatch".to_owned(), "alpha".to_owned())),
+        "{}",
+        describe(&check)
+    );
+}
