@@ -1,7 +1,7 @@
 //! Scans of a repository: which files are read, which checks run over them, and the findings
 //! that come out, inline ignores applied and fingerprints assigned.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
@@ -9,7 +9,8 @@ use crate::deps::{self, DeclaredDep, DepSource, Extracted};
 use crate::finding::{self, Finding};
 use crate::rules::{self, Tool};
 use crate::source::{SourceFile, SourceMap};
-use crate::typo::{Corpus, Detector};
+use crate::typo::online::{self, EscalationPolicy, OnlineVerdict};
+use crate::typo::{Corpus, Detector, normalize};
 
 use crate::{files, suppress};
 use anyhow::{Context, anyhow};
@@ -204,4 +205,77 @@ pub fn finish(findings: Vec<Finding>, sources: &SourceMap, tools: &[Tool]) -> Ve
     let mut findings = suppress::apply(findings, sources, tools);
     finding::assign_fingerprints(&mut findings);
     findings
+}
+
+/// What `--online` adds to the typosquat check: `unknown-package` for every name no index has,
+/// and typosquat suspicions about young projects with few releases raised to errors.
+pub fn apply_online_verdicts(
+    findings: &mut Vec<Finding>,
+    scan: &DependencyScan,
+    verdicts: &[OnlineVerdict],
+    allowed: &[String],
+    now: jiff::Timestamp,
+) {
+    let by_name: HashMap<&str, &OnlineVerdict> = verdicts
+        .iter()
+        .map(|verdict| (verdict.name.as_str(), verdict))
+        .collect();
+    let allowed: HashSet<String> = allowed.iter().map(|name| normalize(name)).collect();
+    let policy = EscalationPolicy::default();
+    for finding in findings
+        .iter_mut()
+        .filter(|f| f.rule == rules::TYPOSQUAT.id)
+    {
+        let Some(verdict) = by_name.get(normalize(&finding.subject).as_str()) else {
+            continue;
+        };
+        let escalated = online::escalate(finding.severity, verdict, now, &policy);
+        if escalated > finding.severity {
+            finding.severity = escalated;
+            if let Some(reason) = verdict
+                .facts()
+                .and_then(|facts| online::escalation_reason(facts, now))
+            {
+                finding
+                    .message
+                    .push_str(&format!("; the project is new ({reason})"));
+            }
+        }
+    }
+    for (path, dep) in scan.names() {
+        let name = normalize(&dep.name);
+        if allowed.contains(&name) {
+            continue;
+        }
+        if let Some(message) = by_name
+            .get(name.as_str())
+            .and_then(|verdict| verdict.missing_message())
+        {
+            findings.push(
+                Finding::new(
+                    &rules::UNKNOWN_PACKAGE,
+                    path,
+                    dep.span,
+                    dep.name.clone(),
+                    message,
+                )
+                .with_suggestion(
+                    "check the spelling, or install it from the index that publishes it",
+                ),
+            );
+        }
+    }
+}
+
+/// The distinct dependency names worth asking an index about (ASCII ones: no index can hold
+/// anything else, and `non-ascii-name` already reports those).
+pub fn online_names(scan: &DependencyScan) -> Vec<String> {
+    let mut names: Vec<String> = scan
+        .names()
+        .map(|(_, dep)| normalize(&dep.name))
+        .filter(|name| name.is_ascii())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }

@@ -17,6 +17,9 @@ pub struct SourceFile {
     pub text: String,
     /// Byte offset of the start of each line; lines end at `\n`, `\r\n` or a lone `\r`.
     line_starts: Vec<usize>,
+    /// Whether each line is pure ASCII, where a column is a byte offset: keeps positions O(1)
+    /// on long one-line files (minified notebooks) instead of counting characters every time.
+    ascii_lines: Vec<bool>,
 }
 
 impl SourceFile {
@@ -40,11 +43,20 @@ impl SourceFile {
             }
             i += 1;
         }
+        let ascii_lines = line_starts
+            .iter()
+            .enumerate()
+            .map(|(i, &start)| {
+                let end = line_starts.get(i + 1).copied().unwrap_or(text.len());
+                text.as_bytes()[start..end].is_ascii()
+            })
+            .collect();
         SourceFile {
             rel_path: rel_path.into(),
             abs_path: abs_path.into(),
             text,
             line_starts,
+            ascii_lines,
         }
     }
 
@@ -69,7 +81,12 @@ impl SourceFile {
             Err(i) => i - 1,
         };
         let start = self.line_starts[line_index];
-        let column = self.text[start..offset].chars().count() as u32 + 1;
+        let chars = if self.ascii_lines[line_index] {
+            offset - start
+        } else {
+            self.text[start..offset].chars().count()
+        };
+        let column = chars as u32 + 1;
         (line_index as u32 + 1, column)
     }
 

@@ -7,12 +7,14 @@ use std::process::ExitCode;
 use clap::{ArgGroup, Parser};
 use mlsupply::cli::CommonArgs;
 use mlsupply::exit::Exit;
-use mlsupply::index::{BlockingIndexClient, ClientOptions, IndexArgs, IndexInputs, IndexSettings};
+use mlsupply::index::{
+    BlockingIndexClient, ClientOptions, IndexArgs, IndexInputs, IndexSettings, IndexUrl,
+};
 use mlsupply::output::Format;
 use mlsupply::pin::{self, Filters, OnlyBinary, PinOptions, Target, python};
 
 #[derive(Parser, Debug)]
-#[command(name = "mlsupply-pin", version, about, long_about = None)]
+#[command(name = "mlsupply-pin", version)]
 #[command(group(ArgGroup::new("mode").args(["fix", "diff", "offline"]).multiple(false)))]
 /// Pins pip requirements files (and every file they include with -r/-c) to exact versions with
 /// sha256 hashes from the index, and checks the hashes they already list.
@@ -86,19 +88,23 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
     }
     let python = python::target_version(cli.python_version.as_deref(), &target.root)
         .map_err(anyhow::Error::msg)?;
+    let ws = pin::load(&target, &config);
+    // `--pre` and `--only-binary` lines in the files count as pip counts them: for the whole run.
+    let from_files = pin::file_options(&ws);
+    let mut only_binary = from_files.only_binary.clone();
+    only_binary.extend(cli.only_binary.iter().cloned());
     let filters = Filters {
-        only_binary: OnlyBinary::parse(&cli.only_binary.join(",")),
+        only_binary: OnlyBinary::parse(&only_binary.join(",")),
         platforms: cli.platform.clone(),
     };
     let opts = PinOptions::new(
         Target {
             python,
-            pre: cli.pre,
+            pre: cli.pre || from_files.pre,
         },
         filters,
         &config,
     );
-    let ws = pin::load(&target, &config);
     let rules = pin::rules();
     let mut stdout = std::io::stdout().lock();
 
@@ -111,13 +117,20 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
             &config,
             &findings,
             &rules,
-            &ws.sources,
+            &pin::redacted_sources(&ws.sources),
         ));
     }
 
     let inputs = IndexInputs::from_process();
-    let from_files = pin::file_indexes(&ws);
     let expand = |text: &String| pin::expand_env(text, |name| inputs.env.get(name).cloned());
+    let written: Vec<String> = from_files
+        .index_url
+        .iter()
+        .chain(&from_files.extra_index_urls)
+        .cloned()
+        .collect();
+    let secrets = pin::expanded_values(&written, |name| inputs.env.get(name).cloned());
+    let mask = |message: String| pin::mask_values(&message, &secrets);
     let mut extra: Vec<String> = from_files.extra_index_urls.iter().map(expand).collect();
     extra.extend(cli.extra_index_url.iter().cloned());
     let args = IndexArgs {
@@ -129,8 +142,31 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         cert: None,
         trusted_hosts: from_files.trusted_hosts.clone(),
     };
-    let settings = IndexSettings::resolve(&args, &inputs)?;
-    let client = BlockingIndexClient::new(&settings, ClientOptions::default())?;
+    let settings = IndexSettings::resolve(&args, &inputs)
+        .map_err(|e| anyhow::Error::msg(mask(e.to_string())))?;
+    // Extra indexes in the files are findings; those from the command line, PIP_EXTRA_INDEX_URL
+    // or pip.conf have no line to point at, so they are warned about here.
+    let in_files: Vec<String> = from_files
+        .extra_index_urls
+        .iter()
+        .map(expand)
+        .filter_map(|text| IndexUrl::parse(&text).ok())
+        .map(|url| url.redacted().to_string())
+        .collect();
+    for extra in &settings.extra_index_urls {
+        let shown = extra.redacted().to_string();
+        if !in_files.contains(&shown) {
+            eprintln!(
+                "{}",
+                mask(format!(
+                    "mlsupply-pin: warning: extra index {shown} is searched next to {} (dependency confusion: a public package named like an internal one wins)",
+                    settings.index_url.redacted()
+                ))
+            );
+        }
+    }
+    let client = BlockingIndexClient::new(&settings, ClientOptions::default())
+        .map_err(|e| anyhow::Error::msg(mask(e.to_string())))?;
     let names = pin::lookups(&ws);
     let show_progress = std::io::stderr().is_terminal() && names.len() > 1;
     let mut progress = |done: usize, total: usize| {
@@ -147,7 +183,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Ok(lookups) => lookups,
         Err(errors) => {
             for err in errors {
-                eprintln!("mlsupply-pin: error: {err}");
+                eprintln!("mlsupply-pin: error: {}", mask(err.to_string()));
             }
             eprintln!("mlsupply-pin: no file was changed");
             return Ok(Exit::Error);
@@ -156,7 +192,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
     let outcome = pin::check_online(&ws, &opts, &lookups);
     if !outcome.errors.is_empty() {
         for err in &outcome.errors {
-            eprintln!("mlsupply-pin: error: {err}");
+            eprintln!("mlsupply-pin: error: {}", mask(err.to_string()));
         }
         eprintln!("mlsupply-pin: no file was changed");
         return Ok(Exit::Error);
@@ -197,7 +233,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
             &config,
             &after.findings,
             &rules,
-            &ws.sources,
+            &pin::redacted_sources(&ws.sources),
         ));
     }
 
@@ -208,7 +244,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         &config,
         &outcome.findings,
         &rules,
-        &ws.sources,
+        &pin::redacted_sources(&ws.sources),
     );
     if cli.common.format == Format::Text && !outcome.plans.is_empty() {
         writeln!(stdout)?;
@@ -223,4 +259,34 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         (_, false) => Exit::Findings,
         (exit, true) => exit,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn arguments_are_consistent() {
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from([
+            "mlsupply-pin",
+            "--only-binary",
+            ":all:",
+            "--platform",
+            "win_amd64",
+            "--platform",
+            "any",
+            "--extra-index-url",
+            "https://a.example/simple",
+            "--extra-index-url",
+            "https://b.example/simple",
+            "requirements.txt",
+        ])
+        .unwrap();
+        assert_eq!(cli.platform, ["win_amd64", "any"]);
+        assert_eq!(cli.extra_index_url.len(), 2);
+        assert_eq!(cli.common.paths.len(), 1);
+        assert!(Cli::try_parse_from(["mlsupply-pin", "--diff", "--offline"]).is_err());
+    }
 }

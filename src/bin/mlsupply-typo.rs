@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use mlsupply::cli::CommonArgs;
 use mlsupply::exit::Exit;
+use mlsupply::index::{BlockingIndexClient, ClientOptions, IndexArgs, IndexInputs, IndexSettings};
 use mlsupply::rules::{self, Tool};
 use mlsupply::scan;
+use mlsupply::typo::online;
 
 #[derive(Parser, Debug)]
 #[command(name = "mlsupply-typo", version, about, long_about = None)]
@@ -21,6 +23,19 @@ struct Cli {
     /// Replace the built-in list of popular PyPI projects (`rank<TAB>name` lines).
     #[arg(long, value_name = "FILE")]
     popular: Option<PathBuf>,
+
+    /// Ask the package index whether each name exists (and how old it is). Off by default:
+    /// pre-commit.ci gives hooks no network. The index comes from the same places as pip's.
+    #[arg(long)]
+    online: bool,
+
+    /// With --online: the index to ask instead of pip's configured one.
+    #[arg(long, value_name = "URL", requires = "online")]
+    index_url: Option<String>,
+
+    /// With --online: further indexes to ask (repeatable).
+    #[arg(long, value_name = "URL", requires = "online")]
+    extra_index_url: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -45,6 +60,24 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
     let deps = scan::scan_dependencies(&target, &config);
     let mut findings = deps.findings.clone();
     findings.extend(scan::typo_findings(&deps, &detector));
+    if cli.online || config.typo.online == Some(true) {
+        let args = IndexArgs {
+            index_url: cli.index_url.clone(),
+            extra_index_urls: cli.extra_index_url.clone(),
+            ..IndexArgs::default()
+        };
+        let settings = IndexSettings::resolve(&args, &IndexInputs::from_process())?;
+        let client = BlockingIndexClient::new(&settings, ClientOptions::default())?;
+        let verdicts = online::check_online(&client, &scan::online_names(&deps))?;
+        let allowed: Vec<String> = config.typo.allow.iter().map(|a| a.name.clone()).collect();
+        scan::apply_online_verdicts(
+            &mut findings,
+            &deps,
+            &verdicts,
+            &allowed,
+            jiff::Timestamp::now(),
+        );
+    }
     let tools = [Tool::Typo];
     let findings = scan::finish(findings, &deps.sources, &tools);
     let rules = rules::for_tools(&tools);

@@ -52,7 +52,7 @@ fn main() -> ExitCode {
 }
 
 /// The checks that need no network: each later binary's offline check joins here.
-const OFFLINE_TOOLS: &[Tool] = &[Tool::Typo];
+const OFFLINE_TOOLS: &[Tool] = &[Tool::Typo, Tool::Pin];
 
 fn check(common: &CommonArgs) -> anyhow::Result<Exit> {
     let target = common.target();
@@ -65,6 +65,7 @@ fn check(common: &CommonArgs) -> anyhow::Result<Exit> {
     let mut findings = deps.findings.clone();
     let detector = scan::typo_detector(&config, None)?;
     findings.extend(scan::typo_findings(&deps, &detector));
+    findings.extend(mlsupply::pin::offline_findings(&deps, &config));
     let findings = scan::finish(findings, &deps.sources, OFFLINE_TOOLS);
     let rules = rules::for_tools(OFFLINE_TOOLS);
     let mut stdout = std::io::stdout().lock();

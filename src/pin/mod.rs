@@ -8,8 +8,30 @@
 //! 3. [`lookups`] lists the projects to ask the index about, [`fetch`] asks (bounded
 //!    concurrency, retries and redaction are the index client's);
 //! 4. [`check_online`] chooses versions ([`select`]), compares the listed hashes with the
-//!    index's, and plans the edits ([`write`]) of each file;
+//!    index's, and plans the edits ([`mod@write`]) of each file;
 //! 5. [`write_atomic`] and [`unified_diff`] apply or show them.
+//!
+//! # Decisions
+//!
+//! - **Versions**: `==`/`===` keep their version (a yanked one too, with `yanked-version`);
+//!   a range or a bare name gets the newest version with a non-yanked file whose
+//!   `Requires-Python` admits the target ([`python`]; a `python_version` marker moves the target
+//!   to the Pythons it admits), stable unless `--pre`, a `--pre` line, a pre-release in the
+//!   specifier, or nothing else matches (pip's rule).
+//! - **Hashes**: the sha256 of every file of the chosen version (every version an exact pin
+//!   matches: `==2.1` also matches `2.1+cpu`), narrowed only by `--only-binary`/`--platform`,
+//!   never by `Requires-Python` (one file serves several Pythons). A missing or malformed
+//!   sha256 on the index is an error, never an invented or downloaded hash.
+//! - **Existing hashes** are compared with the index every run: one that matches no file of
+//!   the pinned version is `hash-mismatch`; a set that misses files is `incomplete-hashes`.
+//! - **Idempotence**: an exact pin whose hash set equals the index's is never rewritten,
+//!   whatever its layout (order, spacing, `--hash x` or `--hash=x`); everything else a fix
+//!   writes in one canonical layout, which a second run leaves alone.
+//! - **Ignores**: a requirement is rewritten only when a finding calling for it survives the
+//!   inline ignores, so `# mlsupply: ignore[unpinned] reason` keeps a range under `--fix`.
+//! - **Indexes**: `--index-url` wins over the files' `-i`, which wins over `PIP_INDEX_URL` and
+//!   pip.conf; extra indexes from all of them are searched. `${VAR}` in a file's index URL is
+//!   expanded for the lookup only, and its value is masked in messages by the binary.
 //!
 //! The transitive closure (issue 4) plugs in after step 4: a resolver reads the same
 //! [`Lookups`], and appends its own section at the end of a file as one more edit, so the
@@ -22,6 +44,7 @@ pub mod write;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use crate::config::Config;
 use crate::deps::{self, DepSource};
@@ -80,44 +103,48 @@ pub struct Workspace {
 
 /// Reads the requirements files under `target` (those [`deps::classify`] names, and every file
 /// reached by `-r`/`-c`), each decoded with its own encoding so that it can be written back.
+/// A file named explicitly is read as a requirements file whatever its name
+/// (`mlsupply-pin deps/prod.lock`), with its includes.
 pub fn load(target: &ScanTarget, config: &Config) -> Workspace {
     let scan = scan::scan_dependencies(target, config);
-    let req_paths: BTreeSet<&str> = scan
+    let mut req_files: BTreeMap<String, PathBuf> = scan
         .files
         .iter()
         .filter(|f| f.kind == DepSource::Requirements)
-        .map(|f| f.rel_path.as_str())
+        .filter_map(|f| {
+            let source = scan.sources.get(&f.rel_path)?;
+            Some((f.rel_path.clone(), source.abs_path.clone()))
+        })
         .collect();
-    let findings = scan
+    let mut findings: Vec<Finding> = scan
         .findings
         .iter()
         .filter(|f| {
-            req_paths.contains(f.path.as_str())
+            req_files.contains_key(&f.path)
                 || (f.rule == rules::FILE_SKIPPED.id
                     && deps::classify(&f.path) == Some(DepSource::Requirements))
         })
         .cloned()
         .collect();
+    read_explicit(target, &scan, &mut req_files, &mut findings);
+
     let mut ws = Workspace {
         findings,
         ..Workspace::default()
     };
-    for rel in req_paths {
-        let Some(scanned) = scan.sources.get(rel) else {
-            continue;
-        };
-        let doc = std::fs::read(&scanned.abs_path)
+    for (rel, abs) in req_files {
+        let doc = std::fs::read(&abs)
             .map_err(|e| e.to_string())
             .and_then(|bytes| Document::from_bytes(&bytes).map_err(|e| e.to_string()));
         match doc {
             Ok(doc) => {
-                let source = SourceFile::new(rel, scanned.abs_path.clone(), doc.text.clone());
+                let source = SourceFile::new(rel, abs, doc.text.clone());
                 ws.sources.insert(source.clone());
                 ws.files.push(ReqDoc { source, doc });
             }
             Err(message) => ws.findings.push(Finding::new(
                 &rules::FILE_SKIPPED,
-                rel,
+                rel.clone(),
                 crate::Span::line_start(1),
                 rel,
                 format!("cannot read the file: {message}"),
@@ -125,6 +152,61 @@ pub fn load(target: &ScanTarget, config: &Config) -> Workspace {
         }
     }
     ws
+}
+
+/// Explicit files the scan did not take as requirements files (their names do not say so), and
+/// the files they include.
+fn read_explicit(
+    target: &ScanTarget,
+    scan: &DependencyScan,
+    req_files: &mut BTreeMap<String, PathBuf>,
+    findings: &mut Vec<Finding>,
+) {
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let root = canonical(&target.root);
+    let mut seen: BTreeSet<PathBuf> = scan
+        .sources
+        .iter()
+        .map(|f| canonical(&f.abs_path))
+        .collect();
+    let mut queue: Vec<PathBuf> = target
+        .paths
+        .iter()
+        .filter(|p| p.is_file())
+        .map(|p| canonical(p))
+        .filter(|p| !seen.contains(p))
+        .collect();
+    while let Some(path) = queue.pop() {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let file = match crate::files::read(&root, &path) {
+            Ok(file) => file,
+            Err(skipped) => {
+                findings.push(skipped);
+                continue;
+            }
+        };
+        let extracted = deps::requirements::extract(&file);
+        findings.extend(extracted.findings);
+        for include in extracted.includes {
+            if include.path.is_file() {
+                queue.push(canonical(&include.path));
+            } else {
+                findings.push(Finding::at(
+                    &rules::MISSING_INCLUDE,
+                    &file,
+                    include.span,
+                    include.written.clone(),
+                    format!(
+                        "`{}` does not exist (paths in -r/-c are relative to the including file)",
+                        include.written
+                    ),
+                ));
+            }
+        }
+        req_files.insert(file.rel_path.clone(), file.abs_path.clone());
+    }
 }
 
 /// An error that stops the run (exit 2) and keeps every file as it is: a project or version the
@@ -516,30 +598,37 @@ pub fn lookups(ws: &Workspace) -> Vec<String> {
     out
 }
 
-/// Index options the files set. pip applies them to the whole run, whichever file sets them.
+/// Global options the files set. pip applies them to the whole run, whichever file sets them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FileIndexes {
+pub struct FileOptions {
     /// The last `-i`/`--index-url`.
     pub index_url: Option<String>,
     pub extra_index_urls: Vec<String>,
     pub trusted_hosts: Vec<String>,
+    /// `--pre` in some file.
+    pub pre: bool,
+    /// `--only-binary` values, in order.
+    pub only_binary: Vec<String>,
 }
 
-/// The `-i`, `--extra-index-url` and `--trusted-host` values of every file of `ws`, as written
-/// (`${VAR}` not expanded).
-pub fn file_indexes(ws: &Workspace) -> FileIndexes {
-    let mut out = FileIndexes::default();
+/// The global options of every file of `ws`, as written (`${VAR}` not expanded).
+pub fn file_options(ws: &Workspace) -> FileOptions {
+    let mut out = FileOptions::default();
     for file in &ws.files {
         for entry in &file.doc.file.entries {
             let EntryKind::Options(options) = &entry.kind else {
                 continue;
             };
             for option in options {
+                if option.kind == OptionKind::Pre {
+                    out.pre = true;
+                }
                 let Some(value) = &option.value else { continue };
                 match option.kind {
                     OptionKind::IndexUrl => out.index_url = Some(value.value.clone()),
                     OptionKind::ExtraIndexUrl => out.extra_index_urls.push(value.value.clone()),
                     OptionKind::TrustedHost => out.trusted_hosts.push(value.value.clone()),
+                    OptionKind::OnlyBinary => out.only_binary.push(value.value.clone()),
                     _ => {}
                 }
             }
@@ -574,6 +663,37 @@ pub fn expand_env(text: &str, lookup: impl Fn(&str) -> Option<String>) -> String
     }
     out.push_str(rest);
     out
+}
+
+/// The `${NAME}` references of `texts` that `lookup` expands to a non-empty value, as
+/// `(NAME, value)`: once an index URL is expanded for a lookup, these values (tokens, often in
+/// the URL's path where URL redaction does not reach) must be masked in every message.
+pub fn expanded_values(
+    texts: &[String],
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Vec<(String, String)> {
+    let used = std::cell::RefCell::new(Vec::new());
+    for text in texts {
+        expand_env(text, |name| {
+            let value = lookup(name).filter(|v| !v.is_empty());
+            if let Some(value) = &value {
+                used.borrow_mut().push((name.to_owned(), value.clone()));
+            }
+            value
+        });
+    }
+    let mut used = used.into_inner();
+    // Longest first, so that a value containing another is masked whole.
+    used.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+    used.dedup();
+    used
+}
+
+/// `text` with every value of `values` replaced by its `${NAME}`.
+pub fn mask_values(text: &str, values: &[(String, String)]) -> String {
+    values.iter().fold(text.to_owned(), |text, (name, value)| {
+        text.replace(value.as_str(), &format!("${{{name}}}"))
+    })
 }
 
 /// Fetches every project of `names` (bounded concurrency, retries: the client's), calling
@@ -619,6 +739,12 @@ pub fn fetch(
             }
             Err(err) => errors.push(err),
         }
+    }
+    if done < total {
+        errors.push(IndexError::Client(format!(
+            "{} of {total} lookups ended without an answer",
+            total - done
+        )));
     }
     if errors.is_empty() {
         Ok(found)
@@ -754,14 +880,21 @@ fn check_requirement(
     opts: &PinOptions,
     lookups: &Lookups,
 ) -> Result<Option<ReqResult>, String> {
+    let arbitrary;
     let specifiers = match ireq.version {
         None => None,
         Some(version) => match &version.specifiers {
             Some(s) => Some(s),
-            // `${VAR}` in the version, or `===` with text that is not PEP 440: only the
-            // environment or a human can say which files are meant. The offline check covers
-            // whether it is written with `==` and hashes.
-            None => return Ok(Some(offline_only(file, req, ireq))),
+            None => match arbitrary_equal(version) {
+                Some(spec) => {
+                    arbitrary = spec;
+                    Some(&arbitrary)
+                }
+                // `${VAR}` in the version, or `===` with text that is not PEP 440: only the
+                // environment or a human can say which files are meant. The offline check
+                // covers whether it is written with `==` and hashes.
+                None => return Ok(Some(offline_only(file, req, ireq))),
+            },
         },
     };
     let project = match lookups.get(&ireq.normalized) {
@@ -770,14 +903,15 @@ fn check_requirement(
         None => return Ok(None),
     };
     let files: Vec<&DistFile> = project.files().collect();
-    let choice = select::choose(
-        &ireq.normalized,
-        &files,
-        specifiers,
-        &opts.target,
-        &opts.filters,
-    )
-    .map_err(|e| format!("{e} (index: {})", indexes_of(project)))?;
+    let target = Target {
+        python: req.marker().and_then(|m| m.tree.as_ref()).map_or_else(
+            || opts.target.python.clone(),
+            |tree| python::for_marker(tree, &opts.target.python),
+        ),
+        pre: opts.target.pre,
+    };
+    let choice = select::choose(&ireq.normalized, &files, specifiers, &target, &opts.filters)
+        .map_err(|e| format!("{e} (index: {})", indexes_of(project)))?;
     let exact = specifiers.and_then(select::exact_pin);
 
     let mut expected = BTreeSet::new();
@@ -821,6 +955,11 @@ fn check_requirement(
         Some(pin) => pin.version().to_string(),
         None => choice.version.to_string(),
     };
+    // `===` (arbitrary equality) is kept as written; everything else is written `==`.
+    let operator = match exact.map(|pin| pin.operator()) {
+        Some(pep440_rs::Operator::ExactEqual) => "===",
+        _ => "==",
+    };
     let expected_list: Vec<String> = expected.iter().cloned().collect();
     let edit = write::fix_edit(
         &file.text,
@@ -828,7 +967,7 @@ fn check_requirement(
         entry,
         req,
         ireq.head.clone(),
-        &version_text,
+        &format!("{operator}{version_text}"),
         &expected_list,
     );
     let mut findings = Vec::new();
@@ -921,7 +1060,7 @@ fn check_requirement(
                 subject.clone(),
                 format!(
                     "`{written}` is not pinned; the newest allowed version for Python {} is {version_text}",
-                    opts.target.python
+                    target.python
                 ),
             )
             .with_suggestion(edit.text.clone()),
@@ -1011,6 +1150,25 @@ fn check_requirement(
     }))
 }
 
+/// `===1.0` (which the parser keeps as text, since `===` takes any string) as a specifier, when
+/// the text is a PEP 440 version and no `${VAR}`.
+fn arbitrary_equal(version: &reqfile::VersionPart) -> Option<pep440_rs::VersionSpecifiers> {
+    let text = version.text.trim();
+    let text = text
+        .strip_prefix('(')
+        .and_then(|t| t.strip_suffix(')'))
+        .unwrap_or(text)
+        .trim();
+    let value = text.strip_prefix("===")?.trim();
+    if value.contains("${") {
+        return None;
+    }
+    let version = pep440_rs::Version::from_str(value).ok()?;
+    let spec =
+        pep440_rs::VersionSpecifier::from_version(pep440_rs::Operator::ExactEqual, version).ok()?;
+    Some(pep440_rs::VersionSpecifiers::from_iter([spec]))
+}
+
 fn offline_only(file: &SourceFile, req: &Requirement, ireq: &IndexReq<'_>) -> ReqResult {
     let findings = check_offline_one(file, req, ireq);
     ReqResult {
@@ -1058,16 +1216,32 @@ fn indexes_of(project: &Project) -> String {
 // ---------------------------------------------------------------------------------------------
 // Output helpers.
 
-/// A unified diff (`--- a/path`, `+++ b/path`) of one planned rewrite.
+/// A unified diff (`--- a/path`, `+++ b/path`) of one planned rewrite. Credentials in URLs
+/// (an index line with a token, in the context lines) are masked: a diff goes to CI logs.
 pub fn unified_diff(plan: &FilePlan) -> String {
-    similar::TextDiff::from_lines(&plan.old_text, &plan.new_text)
+    let diff = similar::TextDiff::from_lines(&plan.old_text, &plan.new_text)
         .unified_diff()
         .context_radius(3)
         .header(
             &format!("a/{}", plan.rel_path),
             &format!("b/{}", plan.rel_path),
         )
-        .to_string()
+        .to_string();
+    reqfile::redact_credentials(&diff)
+}
+
+/// `sources` with credentials in URLs masked, for renderers that quote source lines. Only the
+/// user information of URLs changes, so line numbers stay valid.
+pub fn redacted_sources(sources: &SourceMap) -> SourceMap {
+    let mut out = SourceMap::default();
+    for file in sources.iter() {
+        out.insert(SourceFile::new(
+            file.rel_path.clone(),
+            file.abs_path.clone(),
+            reqfile::redact_credentials(&file.text),
+        ));
+    }
+    out
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, the original

@@ -3,6 +3,7 @@
 use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
+use pep508_rs::{MarkerTree, MarkerTreeKind, MarkerValueVersion};
 
 /// The oldest CPython still supported upstream on 2026-11-27: 3.10 reached its end of life in
 /// October 2026, so 3.11 is the oldest version a project can still be installed on with
@@ -26,6 +27,45 @@ pub fn lowest_allowed(requires_python: &str) -> Option<Version> {
         .into_iter()
         .filter(|v| v.release().first() == Some(&3))
         .find(|v| specifiers.contains(v))
+}
+
+/// The Python version to choose files for when a requirement carries `marker`: `target` when
+/// the marker admits it, else the 3.x version nearest to `target` that the marker admits
+/// (`numpy<2 ; python_version < "3.10"` is chosen for 3.9, not for a target of 3.11 it will never
+/// be installed on). Markers on anything but `python_version` do not move the target.
+pub fn for_marker(marker: &MarkerTree, target: &Version) -> Version {
+    let admits = |v: &Version| admits_python(marker, v);
+    if admits(target) {
+        return target.clone();
+    }
+    let target_minor = target.release().get(1).copied().unwrap_or(0);
+    (0..=40u64)
+        .filter(|minor| admits(&Version::new([3, *minor])))
+        .min_by_key(|minor| (minor.abs_diff(target_minor), *minor))
+        .map_or_else(|| target.clone(), |minor| Version::new([3, minor]))
+}
+
+/// Whether some environment with Python `python` satisfies `marker`: every other variable is
+/// free. (`pep508_rs` stores `python_version` as `python_full_version` ranges, which
+/// `evaluate_extras_and_python_version` does not look at, hence this walk.)
+fn admits_python(marker: &MarkerTree, python: &Version) -> bool {
+    match marker.kind() {
+        MarkerTreeKind::True => true,
+        MarkerTreeKind::False => false,
+        MarkerTreeKind::Version(node) => {
+            let is_python = matches!(
+                node.key(),
+                MarkerValueVersion::PythonVersion | MarkerValueVersion::PythonFullVersion
+            );
+            node.edges().any(|(range, child)| {
+                (!is_python || range.contains(python)) && admits_python(&child, python)
+            })
+        }
+        MarkerTreeKind::String(node) => node.children().any(|(_, c)| admits_python(&c, python)),
+        MarkerTreeKind::In(node) => node.children().any(|(_, c)| admits_python(&c, python)),
+        MarkerTreeKind::Contains(node) => node.children().any(|(_, c)| admits_python(&c, python)),
+        MarkerTreeKind::Extra(node) => node.children().any(|(_, c)| admits_python(&c, python)),
+    }
 }
 
 /// `[project] requires-python` of `pyproject.toml` text, if any.
@@ -62,6 +102,19 @@ mod tests {
         assert_eq!(v("!=3.8.*, >=3.8"), Some("3.9".into()));
         assert_eq!(v("<3"), None);
         assert_eq!(v("garbage"), None);
+    }
+
+    #[test]
+    fn markers_move_the_target_to_the_nearest_python_they_admit() {
+        let at = |marker: &str, target: &str| {
+            let tree = MarkerTree::from_str(marker).unwrap();
+            for_marker(&tree, &Version::from_str(target).unwrap()).to_string()
+        };
+        assert_eq!(at("python_version < \"3.10\"", "3.11"), "3.9");
+        assert_eq!(at("python_version >= \"3.13\"", "3.11"), "3.13");
+        assert_eq!(at("python_version >= \"3.9\"", "3.11"), "3.11");
+        assert_eq!(at("sys_platform == \"win32\"", "3.11"), "3.11");
+        assert_eq!(at("python_version < \"3\"", "3.11"), "3.11");
     }
 
     #[test]

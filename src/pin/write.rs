@@ -4,7 +4,8 @@ use std::ops::Range;
 
 use crate::reqfile::{Edit, Entry, OptionKind, ReqFile, Requirement};
 
-/// The text a fixed requirement becomes, and the range it replaces.
+/// The text a fixed requirement becomes, and the range it replaces. `pin` is the operator and
+/// version, `==1.2` (or `===1.2` when the file said so).
 ///
 /// ```text
 /// name[extras]==version ; marker \
@@ -24,14 +25,13 @@ pub fn fix_edit(
     entry: &Entry,
     req: &Requirement,
     name_and_extras: Range<usize>,
-    version: &str,
+    pin: &str,
     hashes: &[String],
 ) -> Edit {
     let newline = newline_of(text, file, entry);
     let mut out = String::new();
     out.push_str(&text[name_and_extras]);
-    out.push_str("==");
-    out.push_str(version);
+    out.push_str(pin);
     if let Some(marker) = req.marker() {
         out.push_str(" ; ");
         out.push_str(&marker.text);
@@ -123,7 +123,7 @@ mod tests {
             entry,
             req,
             named.name.range.start..end,
-            version,
+            &format!("=={version}"),
             &hashes,
         );
         apply_edits(text, &[edit]).unwrap()

@@ -1,10 +1,60 @@
 //! Typosquat detection: is a dependency name a slip away from a popular package?
 //!
-//! STUB: interface fixed, body to be written (helper "typo").
+//! The pipeline follows the anchors (typogard, PyPI's TypoSnyper, guarddog) and adds the
+//! false-positive controls they lack:
+//!
+//! 1. A name with a non-ASCII character is reported outright ([`rules::NON_ASCII_NAME`]); a
+//!    look-alike table only names the package it imitates. Nothing is normalised silently.
+//! 2. PEP 503 normalisation. Allowed names are never flagged; known defensive aliases (`tdqm`)
+//!    get a note; a name on the popular list is never flagged; a standard-library module name
+//!    that is not a popular project (`timeit`, `pwd`) is flagged.
+//! 3. Candidates come from hash lookups, never from a scan of the list: the separator-free
+//!    spelling, its single deletions against a deletion index of the list (SymSpell, distance 1
+//!    and most distance-2 pairs), look-alike rewrites (`rn`/`m`, `vv`/`w`, `cl`/`d`), trailing
+//!    digits, `py`/`python` affixes and word order.
+//! 4. Each candidate is classified (swapped letters, omitted letter, keyboard slip, ...) and
+//!    kept only if it passes gates on name length, the target's rank, and whether the name is
+//!    made of words that popular packages use themselves (`flask-core`, `dash`): squats tend to
+//!    be non-words, while a long-tail project one letter away from a popular one usually spells
+//!    a real word.
+//! 5. The most confident technique wins, then the most popular target.
+//!
+//! [`rules::NON_ASCII_NAME`]: crate::rules::NON_ASCII_NAME
+
+mod confusables;
+mod edits;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::LazyLock;
 
 pub mod online;
 
 use crate::finding::Severity;
+use crate::rules;
+
+pub use confusables::{ascii_lookalike, fold_to_ascii};
+pub use edits::keyboard_neighbours;
+
+static BUILTIN_LIST: &str = include_str!("../data/top-pypi-15k.tsv");
+static ALIAS_LIST: &str = include_str!("../data/typo-aliases.tsv");
+static STDLIB_LIST: &str = include_str!("../data/python-stdlib.txt");
+
+// Parsed once per process; the data is compiled in, and a unit test proves it parses.
+static BUILTIN: LazyLock<Corpus> = LazyLock::new(|| {
+    Corpus::from_tsv(BUILTIN_LIST).unwrap_or_else(|err| panic!("built-in popular list: {err}"))
+});
+static ALIASES: LazyLock<HashMap<String, Alias>> = LazyLock::new(|| parse_aliases(ALIAS_LIST));
+static STDLIB: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    STDLIB_LIST
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| normalize(l.trim()))
+        .collect()
+});
+static BUILTIN_DETECTOR: LazyLock<Detector> =
+    LazyLock::new(|| Detector::new(Corpus::builtin(), &[]));
 
 /// PEP 503 normalisation: lower-case, runs of `-`, `_` and `.` become one `-`.
 pub fn normalize(name: &str) -> String {
@@ -24,25 +74,222 @@ pub fn normalize(name: &str) -> String {
     out
 }
 
+/// `name` as shown in a message: scanned files are untrusted, so anything but printable ASCII
+/// is escaped (no terminal control sequences, no look-alike characters passed through).
+fn shown(name: &str) -> String {
+    if name.chars().all(|c| c.is_ascii_graphic()) {
+        name.to_string()
+    } else {
+        name.escape_default().to_string()
+    }
+}
+
+/// FNV-1a: the index keys are short names, for which SipHash dominates the lookup cost. Only
+/// the built-in and configured names are ever inserted, so hash flooding is not a concern.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+type FastSet<K> = HashSet<K, BuildHasherDefault<Fnv>>;
+
+/// A normalised name without its separators: `requests-toolbelt` -> `requeststoolbelt`.
+fn flatten(normalized: &str) -> String {
+    normalized.chars().filter(|&c| c != '-').collect()
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    /// PEP 503 normalised.
+    name: String,
+    rank: u32,
+}
+
 /// The popular names a dependency is compared against.
 #[derive(Clone, Debug, Default)]
-pub struct Corpus {}
+pub struct Corpus {
+    entries: Vec<Entry>,
+    by_name: HashMap<String, u32>,
+}
 
 impl Corpus {
     /// The built-in list (`src/data/top-pypi-15k.tsv`).
     pub fn builtin() -> Corpus {
-        Corpus {}
+        BUILTIN.clone()
     }
 
     /// Parses a `rank<TAB>name` list (lines starting with `#` are comments).
     pub fn from_tsv(text: &str) -> Result<Corpus, String> {
-        let _ = text;
-        Ok(Corpus {})
+        let mut corpus = Corpus::default();
+        for (number, line) in text.lines().enumerate() {
+            let line = line.trim_end_matches('\r');
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let at = number + 1;
+            let (rank, rest) = line
+                .split_once('\t')
+                .ok_or_else(|| format!("line {at}: expected `rank<TAB>name`, found {line:?}"))?;
+            let rank: u32 = rank
+                .trim()
+                .parse()
+                .map_err(|_| format!("line {at}: rank {rank:?} is not a whole number"))?;
+            let name = rest.split('\t').next().unwrap_or("").trim();
+            if name.is_empty() || !name.is_ascii() {
+                return Err(format!(
+                    "line {at}: {name:?} is not a package name (PyPI names are ASCII)"
+                ));
+            }
+            corpus.insert(name, rank);
+        }
+        Ok(corpus)
     }
 
     /// Adds a project's own name, ranked after every listed one.
     pub fn add(&mut self, name: &str) {
-        let _ = name;
+        let rank = self.entries.iter().map(|e| e.rank).max().unwrap_or(0) + 1;
+        self.insert(name, rank);
+    }
+
+    fn insert(&mut self, name: &str, rank: u32) {
+        let name = normalize(name);
+        if name.is_empty() {
+            return;
+        }
+        match self.by_name.get(&name) {
+            Some(&id) => {
+                let entry = &mut self.entries[id as usize];
+                entry.rank = entry.rank.min(rank);
+            }
+            None => {
+                self.by_name.insert(name.clone(), self.entries.len() as u32);
+                self.entries.push(Entry { name, rank });
+            }
+        }
+    }
+
+    /// How many names the list holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The popularity rank of `name` (any spelling), 1 being the most downloaded.
+    pub fn rank(&self, name: &str) -> Option<u32> {
+        self.by_name
+            .get(&normalize(name))
+            .map(|&id| self.entries[id as usize].rank)
+    }
+
+    /// The same list without `names` (any spelling): for tests against a list that lacks a
+    /// legitimate neighbour.
+    pub fn without(&self, names: &[&str]) -> Corpus {
+        let drop: HashSet<String> = names.iter().map(|n| normalize(n)).collect();
+        let mut out = Corpus::default();
+        for entry in self.entries.iter().filter(|e| !drop.contains(&e.name)) {
+            out.insert(&entry.name, entry.rank);
+        }
+        out
+    }
+}
+
+/// How a name imitates a popular one. The order is the confidence order: earlier variants are
+/// more specific to typosquatting and win when a name matches several targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Technique {
+    /// Characters that look alike: `l`/`1`/`i`, `o`/`0`, `rn`/`m`, `vv`/`w`, `cl`/`d`.
+    Homoglyph,
+    /// Two adjacent letters swapped: `reqeusts`.
+    Swapped,
+    /// A letter typed twice: `requestss`.
+    Repeated,
+    /// Only separators added, removed or changed: `setup-tools`.
+    Separators,
+    /// The same words in another order: `nmap-python`.
+    ReorderedWords,
+    /// A `py`/`python` prefix or suffix added, removed or swapped: `python-flask`.
+    PythonAffix,
+    /// A version number appended or changed: `requests2`, `urllib4`.
+    VersionDigit,
+    /// A trailing `s` added or removed: `request`.
+    Plural,
+    /// A letter left out: `requets`.
+    Omitted,
+    /// A letter replaced by its neighbour on the keyboard: `requesrs`.
+    KeyboardSubstitution,
+    /// Any other letter inserted: `requexsts`.
+    Inserted,
+    /// Any other letter replaced: `requeqts`.
+    Substitution,
+    /// Two edits apart (long names only).
+    TwoEdits,
+    /// The name of a standard-library module that is not a popular PyPI project (`timeit`).
+    StdlibName,
+    /// A defensive alias registered against typos (`tdqm`): a note, not an attack.
+    DefensiveAlias,
+    /// Non-ASCII characters in the name.
+    NonAscii,
+}
+
+impl Technique {
+    /// Confidence tier: 0 for the techniques specific to squatting, 3 for two edits. Among
+    /// candidates of one tier the most popular target wins.
+    pub fn tier(self) -> u8 {
+        match self {
+            Technique::Omitted | Technique::KeyboardSubstitution => 1,
+            Technique::Inserted | Technique::Substitution => 2,
+            Technique::TwoEdits => 3,
+            _ => 0,
+        }
+    }
+
+    /// The technique in words, as used in messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Technique::Homoglyph => "look-alike characters",
+            Technique::Swapped => "two letters swapped",
+            Technique::Repeated => "a letter repeated",
+            Technique::Separators => "separators changed",
+            Technique::ReorderedWords => "words reordered",
+            Technique::PythonAffix => "`py`/`python` affix changed",
+            Technique::VersionDigit => "version digits changed",
+            Technique::Plural => "plural changed",
+            Technique::Omitted => "a letter omitted",
+            Technique::KeyboardSubstitution => "a letter replaced by its keyboard neighbour",
+            Technique::Inserted => "a letter inserted",
+            Technique::Substitution => "a letter replaced",
+            Technique::TwoEdits => "two letters changed",
+            Technique::StdlibName => "a standard-library module name",
+            Technique::DefensiveAlias => "a defensive alias registered against typos",
+            Technique::NonAscii => "non-ASCII characters",
+        }
+    }
+}
+
+impl fmt::Display for Technique {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
     }
 }
 
@@ -58,21 +305,443 @@ pub struct Suspicion {
     pub technique: String,
     /// The full message: "`reqeusts` looks like a typo of `requests` (rank 6): two letters swapped".
     pub message: String,
+    /// The technique as data.
+    pub kind: Technique,
+    /// "did you mean `requests`?", when a target is known.
+    pub suggestion: Option<String>,
 }
 
+#[derive(Clone, Debug)]
+struct Alias {
+    target: String,
+    source: String,
+}
+
+fn parse_aliases(text: &str) -> HashMap<String, Alias> {
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .filter_map(|line| {
+            let mut cols = line.split('\t');
+            let alias = normalize(cols.next()?.trim());
+            let target = normalize(cols.next()?.trim());
+            let source = cols.next().unwrap_or("").trim().to_string();
+            Some((alias, Alias { target, source }))
+        })
+        .collect()
+}
+
+/// A candidate target found for a name.
+#[derive(Clone, Debug)]
+struct Candidate {
+    id: u32,
+    technique: Technique,
+    detail: String,
+    /// Where a one-letter edit sits in the popular name (0 for other techniques).
+    at: usize,
+}
+
+/// The index over a popular list; build once, check many names (about a microsecond each).
 pub struct Detector {
     corpus: Corpus,
+    allow: HashSet<String>,
+    /// Separator-free spelling -> entries (several names can share one: `uri-template`).
+    flat: FastMap<Box<str>, Vec<u32>>,
+    /// Separator-free spelling minus one character -> entries (a SymSpell deletion index).
+    deletes: FastMap<Box<str>, Vec<u32>>,
+    /// Separator-free spelling without a `py`/`python` prefix or suffix -> entries.
+    cores: FastMap<Box<str>, Vec<u32>>,
+    /// Words of a multi-word name, sorted -> entries.
+    word_sets: FastMap<Box<str>, Vec<u32>>,
+    /// Every word used in a popular name (`flask`, `core`, `client`, ...).
+    vocabulary: FastSet<Box<str>>,
+}
+
+/// Strips one `py`/`python` prefix and one suffix (`python3-dateutil` -> `dateutil`), keeping at
+/// least three characters.
+fn core_of(flat: &str) -> &str {
+    let mut core = flat;
+    for prefix in ["python3", "python", "py3", "py"] {
+        if let Some(rest) = core.strip_prefix(prefix)
+            && rest.len() >= 3
+        {
+            core = rest;
+            break;
+        }
+    }
+    for suffix in ["python3", "python", "py3", "py"] {
+        if let Some(rest) = core.strip_suffix(suffix)
+            && rest.len() >= 3
+        {
+            core = rest;
+            break;
+        }
+    }
+    core
+}
+
+fn sorted_words(normalized: &str) -> Option<String> {
+    let mut words: Vec<&str> = normalized.split('-').collect();
+    if words.len() < 2 {
+        return None;
+    }
+    words.sort_unstable();
+    Some(words.join("-"))
+}
+
+/// Every spelling of `s` with one character removed, each once.
+fn single_deletions(s: &str) -> Vec<String> {
+    let bytes = s.as_bytes();
+    let mut out: Vec<String> = Vec::with_capacity(bytes.len());
+    for i in 0..bytes.len() {
+        // Removing either letter of a double gives the same string.
+        if i > 0 && bytes[i] == bytes[i - 1] {
+            continue;
+        }
+        let mut d = String::with_capacity(bytes.len() - 1);
+        d.push_str(&s[..i]);
+        d.push_str(&s[i + 1..]);
+        out.push(d);
+    }
+    out
+}
+
+fn push_fixed(
+    found: &mut Vec<Candidate>,
+    ids: Option<&Vec<u32>>,
+    technique: Technique,
+    detail: &str,
+) {
+    for &id in ids.into_iter().flatten() {
+        found.push(Candidate {
+            id,
+            technique,
+            detail: detail.to_string(),
+            at: 0,
+        });
+    }
+}
+
+/// Look-alike rewrites that change the length: `rn` reads as `m`, `vv` as `w`, `cl` as `d`.
+const MULTI_LOOKALIKES: [(&str, &str); 3] = [("rn", "m"), ("vv", "w"), ("cl", "d")];
+
+fn multi_lookalike_variants(flat: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (long, short) in MULTI_LOOKALIKES {
+        for (from, to) in [(long, short), (short, long)] {
+            for (at, _) in flat.match_indices(from) {
+                let variant = format!("{}{}{}", &flat[..at], to, &flat[at + from.len()..]);
+                out.push((variant, format!("`{from}` for `{to}`")));
+            }
+        }
+    }
+    out
 }
 
 impl Detector {
     /// `allow` holds names (any spelling) that are never flagged.
     pub fn new(corpus: Corpus, allow: &[String]) -> Detector {
-        let _ = allow;
-        Detector { corpus }
+        let mut detector = Detector {
+            allow: allow.iter().map(|n| normalize(n)).collect(),
+            flat: FastMap::with_capacity_and_hasher(corpus.len(), Default::default()),
+            deletes: FastMap::with_capacity_and_hasher(corpus.len() * 12, Default::default()),
+            cores: FastMap::with_capacity_and_hasher(corpus.len(), Default::default()),
+            word_sets: FastMap::default(),
+            vocabulary: FastSet::default(),
+            corpus,
+        };
+        for (id, entry) in detector.corpus.entries.iter().enumerate() {
+            let id = id as u32;
+            let flat = flatten(&entry.name);
+            for deletion in single_deletions(&flat) {
+                detector
+                    .deletes
+                    .entry(deletion.into())
+                    .or_default()
+                    .push(id);
+            }
+            detector
+                .cores
+                .entry(core_of(&flat).into())
+                .or_default()
+                .push(id);
+            if let Some(words) = sorted_words(&entry.name) {
+                detector.word_sets.entry(words.into()).or_default().push(id);
+            }
+            for word in entry.name.split('-') {
+                detector.vocabulary.insert(word.into());
+            }
+            detector.flat.entry(flat.into()).or_default().push(id);
+        }
+        detector
     }
 
+    /// A detector over the built-in list with no allow list, built once per process.
+    pub fn builtin() -> &'static Detector {
+        &BUILTIN_DETECTOR
+    }
+
+    pub fn corpus(&self) -> &Corpus {
+        &self.corpus
+    }
+
+    /// Why `name` (as written in a manifest) looks like a squat, or `None`. Non-ASCII names are
+    /// always reported; then allowed names are skipped, known defensive aliases get a note (even
+    /// when the alias itself is popular, like `tdqm`), and names on the list are never flagged.
     pub fn check(&self, name: &str) -> Option<Suspicion> {
-        let _ = (&self.corpus, name);
-        None
+        let name = name.trim();
+        if name.is_empty() {
+            return None;
+        }
+        if !name.is_ascii() {
+            return Some(self.non_ascii(name));
+        }
+        let normalized = normalize(name);
+        if self.allow.contains(&normalized) {
+            return None;
+        }
+        if let Some(alias) = ALIASES.get(&normalized) {
+            return Some(self.alias(name, alias));
+        }
+        if self.corpus.by_name.contains_key(&normalized) {
+            return None;
+        }
+        if STDLIB.contains(&normalized) {
+            return Some(Suspicion {
+                rule: &rules::TYPOSQUAT,
+                severity: rules::TYPOSQUAT.default_severity,
+                target: None,
+                technique: Technique::StdlibName.describe().to_string(),
+                message: format!(
+                    "`{}` is the name of a Python standard-library module, not of a known PyPI \
+                     project: the standard library needs no install, and uploads under such \
+                     names (`pwd`, `timeit`) have been malicious",
+                    shown(name)
+                ),
+                kind: Technique::StdlibName,
+                suggestion: Some(format!("remove `{}` from the dependencies", shown(name))),
+            });
+        }
+        let best = self.best_candidate(&normalized)?;
+        let entry = &self.corpus.entries[best.id as usize];
+        let mut technique = best.technique.describe().to_string();
+        if !best.detail.is_empty() {
+            technique = format!("{technique} ({})", best.detail);
+        }
+        if !matches!(
+            best.technique,
+            Technique::Separators | Technique::ReorderedWords | Technique::PythonAffix
+        ) && normalized.matches('-').count() != entry.name.matches('-').count()
+        {
+            technique.push_str(", separators changed");
+        }
+        Some(Suspicion {
+            rule: &rules::TYPOSQUAT,
+            severity: rules::TYPOSQUAT.default_severity,
+            message: format!(
+                "`{}` looks like a typo of `{}` (rank {}): {technique}",
+                shown(name),
+                entry.name,
+                entry.rank
+            ),
+            suggestion: Some(format!("did you mean `{}`?", entry.name)),
+            target: Some((entry.name.clone(), entry.rank)),
+            technique,
+            kind: best.technique,
+        })
+    }
+
+    fn alias(&self, name: &str, alias: &Alias) -> Suspicion {
+        let rank = self.corpus.rank(&alias.target);
+        let ranked = rank.map(|r| format!(" (rank {r})")).unwrap_or_default();
+        Suspicion {
+            rule: &rules::TYPOSQUAT,
+            severity: Severity::Note,
+            target: rank.map(|r| (alias.target.clone(), r)),
+            technique: Technique::DefensiveAlias.describe().to_string(),
+            message: format!(
+                "`{}` is a defensive alias of `{}`{ranked}, registered against typos ({})",
+                shown(name),
+                alias.target,
+                alias.source
+            ),
+            kind: Technique::DefensiveAlias,
+            suggestion: Some(format!("did you mean `{}`?", alias.target)),
+        }
+    }
+
+    fn non_ascii(&self, name: &str) -> Suspicion {
+        let odd: Vec<String> = name
+            .chars()
+            .filter(|c| !c.is_ascii())
+            .map(confusables::describe)
+            .collect();
+        let odd = odd.join(", ");
+        // Name the package it imitates: the folded spelling itself, or what that is a typo of.
+        let target = fold_to_ascii(name).and_then(|folded| {
+            let normalized = normalize(&folded);
+            match self.corpus.by_name.get(&normalized) {
+                Some(&id) => Some(id),
+                None => self.best_candidate(&normalized).map(|c| c.id),
+            }
+        });
+        let target = target.map(|id| {
+            let entry = &self.corpus.entries[id as usize];
+            (entry.name.clone(), entry.rank)
+        });
+        let message = match &target {
+            Some((t, rank)) => format!(
+                "`{}` contains non-ASCII characters ({odd}) and imitates `{t}` (rank {rank})",
+                shown(name)
+            ),
+            None => format!(
+                "`{}` contains non-ASCII characters ({odd}); PyPI names are ASCII",
+                shown(name)
+            ),
+        };
+        Suspicion {
+            rule: &rules::NON_ASCII_NAME,
+            severity: rules::NON_ASCII_NAME.default_severity,
+            suggestion: target.as_ref().map(|(t, _)| format!("did you mean `{t}`?")),
+            target,
+            technique: Technique::NonAscii.describe().to_string(),
+            message,
+            kind: Technique::NonAscii,
+        }
+    }
+
+    /// Every candidate target of `normalized` (not itself on the list), before gating.
+    fn candidates(&self, normalized: &str) -> Vec<Candidate> {
+        let flat = flatten(normalized);
+        let mut found: Vec<Candidate> = Vec::new();
+        // Same letters, other separators.
+        push_fixed(
+            &mut found,
+            self.flat.get(flat.as_str()),
+            Technique::Separators,
+            "",
+        );
+        // The name is a popular one with a letter left out.
+        self.push_classified(&mut found, &flat, self.deletes.get(flat.as_str()));
+        for deletion in single_deletions(&flat) {
+            // A letter added to a popular name.
+            self.push_classified(&mut found, &flat, self.flat.get(deletion.as_str()));
+            // A letter replaced, two swapped, or two edits.
+            self.push_classified(&mut found, &flat, self.deletes.get(deletion.as_str()));
+        }
+        // `rn` for `m` and the like.
+        for (variant, detail) in multi_lookalike_variants(&flat) {
+            let ids = self.flat.get(variant.as_str());
+            push_fixed(&mut found, ids, Technique::Homoglyph, &detail);
+        }
+        // A version number appended or changed: `requests2`, `urllib4`.
+        let base = flat.trim_end_matches(|c: char| c.is_ascii_digit());
+        if base.len() < flat.len() && base.len() >= 3 {
+            let detail = format!("`{}` appended", &flat[base.len()..]);
+            push_fixed(
+                &mut found,
+                self.flat.get(base),
+                Technique::VersionDigit,
+                &detail,
+            );
+        }
+        // `py`/`python` added, removed or swapped.
+        if let Some(ids) = self.cores.get(core_of(&flat)) {
+            let other: Vec<u32> = ids
+                .iter()
+                .copied()
+                .filter(|&id| flatten(&self.corpus.entries[id as usize].name) != flat)
+                .collect();
+            push_fixed(&mut found, Some(&other), Technique::PythonAffix, "");
+        }
+        // The same words in another order.
+        if let Some(words) = sorted_words(normalized) {
+            let ids = self.word_sets.get(words.as_str());
+            push_fixed(&mut found, ids, Technique::ReorderedWords, "");
+        }
+        found
+    }
+
+    fn push_classified(&self, found: &mut Vec<Candidate>, flat: &str, ids: Option<&Vec<u32>>) {
+        for &id in ids.into_iter().flatten() {
+            let target = flatten(&self.corpus.entries[id as usize].name);
+            if let Some(edit) = edits::classify(flat, &target) {
+                found.push(Candidate {
+                    id,
+                    technique: edit.technique,
+                    detail: edit.detail,
+                    at: edit.at,
+                });
+            }
+        }
+    }
+
+    /// Whether a candidate is strong enough to report. The gates encode what the false
+    /// positives of edit distance look like: short names, names spelled from real words,
+    /// letters added at either end (`xtyping`, `colorlogx` are common naming styles), a
+    /// different first letter (`doblib`), and obscure targets for the weaker techniques.
+    fn passes(&self, normalized: &str, flat_len: usize, c: &Candidate) -> bool {
+        let entry = &self.corpus.entries[c.id as usize];
+        let rank = entry.rank;
+        let target_flat = flatten(&entry.name);
+        // Short names collide by chance: `dask`/`dash`, `six`/`sip`.
+        if flat_len < 4 || target_flat.len() < 4 {
+            return false;
+        }
+        // A name made only of words that popular packages use is usually a real project
+        // (`flask-core`, `pytest-lock`); squats tend to be non-words (`reqeusts`).
+        let all_words = normalized
+            .split('-')
+            .all(|w| self.vocabulary.contains(w) || w.chars().all(|c| c.is_ascii_digit()));
+        let at_edge = c.at == 0 || c.at + 1 >= target_flat.len().max(flat_len);
+        match c.technique {
+            Technique::Homoglyph | Technique::Swapped => !all_words || rank <= 1000,
+            Technique::Repeated => !all_words || rank <= 500,
+            Technique::Separators => rank <= 200,
+            Technique::ReorderedWords => true,
+            // Adding `py`/`python` to a popular name is the squat (`python-flask`); a name
+            // without the affix is often the plain word of a real project (`dash`, `pydash`).
+            Technique::PythonAffix => {
+                let added = core_of(&flatten(normalized)).len() < flat_len;
+                if added {
+                    rank <= 2000
+                } else {
+                    !all_words && rank <= 2000
+                }
+            }
+            Technique::VersionDigit => {
+                let removed = flat_len < target_flat.len();
+                if removed { rank <= 100 } else { rank <= 3000 }
+            }
+            Technique::Plural => rank <= 300 || (!all_words && rank <= 5000),
+            Technique::Omitted => !all_words && (flat_len >= 5 || rank <= 100),
+            Technique::KeyboardSubstitution => {
+                !all_words && (flat_len >= 5 || rank <= 100) && (c.at > 0 || rank <= 100)
+            }
+            Technique::Substitution => {
+                !all_words
+                    && (flat_len >= 6 || rank <= 100)
+                    && rank <= 3000
+                    && (c.at > 0 || rank <= 100)
+            }
+            Technique::Inserted => {
+                !all_words && flat_len >= 6 && rank <= 3000 && (!at_edge || rank <= 200)
+            }
+            Technique::TwoEdits => !all_words && flat_len >= 9 && rank <= 1000,
+            Technique::StdlibName | Technique::DefensiveAlias | Technique::NonAscii => true,
+        }
+    }
+
+    fn best_candidate(&self, normalized: &str) -> Option<Candidate> {
+        let flat_len = flatten(normalized).len();
+        self.candidates(normalized)
+            .into_iter()
+            .filter(|c| self.passes(normalized, flat_len, c))
+            .min_by_key(|c| {
+                let rank = self.corpus.entries[c.id as usize].rank;
+                (c.technique.tier(), rank, c.technique)
+            })
     }
 }
+
+#[cfg(test)]
+mod tests;
