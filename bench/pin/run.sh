@@ -109,6 +109,7 @@ for set in $SETS; do
     echo "-- pip install --dry-run --require-hashes on mlsupply-pin's $set output"
     PIP_CONFIG_FILE=/dev/null "$VENV/bin/python" -m pip install --quiet --dry-run --no-deps \
       --ignore-installed --require-hashes --python-version "$TARGET_PYTHON" --only-binary=:all: \
+      --target "$work/pip-target" \
       --index-url "$INDEX_URL" --no-cache-dir -r "$m_out" && echo "pip: accepted" || status=1
   fi
 done
