@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use support::python::python;
+use support::python::{describe, python};
 
 const PYPI: &str = "https://pypi.org/simple/";
 
@@ -38,15 +38,6 @@ fn pin(dir: &Path, args: &[&str]) -> Output {
         .env("PIP_CONFIG_FILE", "/dev/null")
         .output()
         .expect("mlsupply-pin runs")
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "exit status: {}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// pip against PyPI, keeping the user's own CA bundle if one is configured (a company proxy).

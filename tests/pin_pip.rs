@@ -15,7 +15,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 use support::dists::{BuiltCatalogue, Catalogue, PageFormat, Project, Release, normalize};
 use support::index_server::{IndexServer, JSON_TYPE};
-use support::python::{PipRun, python};
+use support::python::{PipRun, describe, python};
 use wiremock::ResponseTemplate;
 
 /// The projects every test serves. The expected picks for Python 3.11, without `--pre`:
@@ -389,15 +389,6 @@ async fn real_pip_rejects_one_changed_hash() {
 fn flip_first_hex(hash: &str) -> String {
     let first = if hash.starts_with('0') { "1" } else { "0" };
     format!("{first}{}", &hash[1..])
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "exit status: {}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ pub fn python() -> &'static Python {
     })
 }
 
-fn describe(output: &Output) -> String {
+/// A process's exit status and output, for assertion messages.
+pub fn describe(output: &Output) -> String {
     format!(
         "exit status: {}\n--- stdout\n{}\n--- stderr\n{}",
         output.status,
