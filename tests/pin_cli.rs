@@ -587,3 +587,53 @@ fn an_expanded_token_in_an_index_path_is_masked_in_errors() {
     assert!(!stderr(&out).contains("t0k3n-value-42"), "{}", stderr(&out));
     assert!(!stdout(&out).contains("t0k3n-value-42"));
 }
+
+#[test]
+fn no_index_files_need_an_explicit_index() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "requirements.txt",
+        "--no-index\n--find-links ./wheels\ndemo>=1\n",
+    );
+    let out = run(dir.path(), &[]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--no-index"), "{}", stderr(&out));
+    assert_eq!(
+        read(dir.path(), "requirements.txt"),
+        "--no-index\n--find-links ./wheels\ndemo>=1\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pep503_html_index_is_read_too() {
+    let server = IndexServer::start().await;
+    let mut old = FileSpec::wheel("htmlpkg", "0.9");
+    old.requires_python = Some(">=3.8".to_owned());
+    server
+        .html_project(
+            "htmlpkg",
+            &html_page(&[
+                FileSpec::sdist("htmlpkg", "1.1"),
+                old,
+                FileSpec::wheel("htmlpkg", "1.1"),
+            ]),
+        )
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "requirements.txt", "HTMLPkg<2\n");
+    let out = run(dir.path(), &["--index-url", &server.index_url(), "--fix"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let mut digests = [
+        fake_sha256("htmlpkg-1.1.tar.gz"),
+        fake_sha256("htmlpkg-1.1-py3-none-any.whl"),
+    ];
+    digests.sort();
+    assert_eq!(
+        read(dir.path(), "requirements.txt"),
+        format!(
+            "HTMLPkg==1.1 \\\n    --hash=sha256:{} \\\n    --hash=sha256:{}\n",
+            digests[0], digests[1]
+        )
+    );
+}

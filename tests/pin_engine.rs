@@ -335,3 +335,89 @@ fn a_python_marker_picks_files_for_the_pythons_it_admits() {
         )
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fixture: every requirement form, with CRLF, BOM and no-final-newline variants.
+
+fn fixture_lookups() -> Lookups {
+    let mut lookups = lookups();
+    lookups.insert(
+        "foo-bar".to_owned(),
+        Some(project("foo-bar", &["foo_bar-1.0-py3-none-any.whl"])),
+    );
+    lookups.insert(
+        "torchy".to_owned(),
+        Some(project(
+            "torchy",
+            &[
+                "torchy-2.1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+                "torchy-2.1.0+cpu-cp311-cp311-win_amd64.whl",
+                "torchy-2.2.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+            ],
+        )),
+    );
+    lookups
+}
+
+/// `tests/fixtures/pin/forms`: `input.txt` fixed gives `expected.txt`, with the findings listed
+/// in `findings.txt`. `UPDATE_FIXTURES=1` rewrites the expected files (review the diff).
+#[test]
+fn every_form_fixture_in_every_newline_variant() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pin/forms");
+    let input = std::fs::read_to_string(dir.join("input.txt")).unwrap();
+    let outcome = pin::check_online(&workspace(input.as_bytes()), &options(), &fixture_lookups());
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    let fixed = &outcome.plans[0].new_text;
+    let findings: String = outcome
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}-{}:{} {} {}\n",
+                f.line, f.column, f.end_line, f.end_column, f.rule, f.subject
+            )
+        })
+        .collect();
+    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+        std::fs::write(dir.join("expected.txt"), fixed).unwrap();
+        std::fs::write(dir.join("findings.txt"), &findings).unwrap();
+    }
+    let expected = std::fs::read_to_string(dir.join("expected.txt")).unwrap();
+    assert_eq!(fixed, &expected);
+    assert_eq!(
+        findings,
+        std::fs::read_to_string(dir.join("findings.txt")).unwrap()
+    );
+
+    type Variant = fn(&str) -> Vec<u8>;
+    let variants: [(&str, Variant); 4] = [
+        ("lf", |t| t.as_bytes().to_vec()),
+        ("crlf", |t| t.replace('\n', "\r\n").into_bytes()),
+        ("no final newline", |t| {
+            t.strip_suffix('\n').unwrap_or(t).as_bytes().to_vec()
+        }),
+        ("bom + crlf", |t| {
+            let mut bytes = "\u{feff}".as_bytes().to_vec();
+            bytes.extend(t.replace('\n', "\r\n").into_bytes());
+            bytes
+        }),
+    ];
+    for (name, variant) in variants {
+        let outcome =
+            pin::check_online(&workspace(&variant(&input)), &options(), &fixture_lookups());
+        assert_eq!(
+            String::from_utf8_lossy(&outcome.plans[0].new_bytes),
+            String::from_utf8_lossy(&variant(&expected)),
+            "{name}"
+        );
+        let again = pin::check_online(
+            &workspace(&outcome.plans[0].new_bytes),
+            &options(),
+            &fixture_lookups(),
+        );
+        assert!(
+            again.plans.is_empty(),
+            "{name}: a second pass changes nothing"
+        );
+    }
+}

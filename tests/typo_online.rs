@@ -153,3 +153,97 @@ fn blocking_check_for_the_binaries() {
     assert!(verdicts[0].facts().is_some());
     assert!(verdicts[1].missing_message().is_some());
 }
+
+/// The whole `mlsupply-typo --online` run: the binary asks the local index and reports a missing
+/// name as `unknown-package` and a young look-alike as an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_reports_unknown_and_escalates_young_lookalikes() {
+    let server = populated_server(Timestamp::now()).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        "requests==2.32.3\nreqeusts==0.0.1\nnot-on-any-index-zz==1.0\n",
+    )
+    .unwrap();
+    let index = server.index_url();
+    let cwd = dir.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mlsupply-typo"))
+            .args([
+                "--no-config",
+                "--format",
+                "json",
+                "--online",
+                "--index-url",
+                &index,
+                ".",
+            ])
+            .current_dir(cwd)
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env_remove("PIP_INDEX_URL")
+            .env_remove("PIP_EXTRA_INDEX_URL")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let findings: Vec<(String, String, String, u64)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().into(),
+                f["severity"].as_str().unwrap().into(),
+                f["subject"].as_str().unwrap().into(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        vec![
+            ("typosquat".into(), "error".into(), "reqeusts".into(), 2),
+            (
+                "unknown-package".into(),
+                "error".into(),
+                "not-on-any-index-zz".into(),
+                3
+            ),
+        ],
+        "{stderr}"
+    );
+    let message = report["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("first uploaded 12 days ago, 1 release"),
+        "{message}"
+    );
+}
+
+/// An index that cannot be reached is a run error (exit 2), never "the package is missing".
+#[test]
+fn binary_fails_cleanly_when_the_index_is_down() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("requirements.txt"), "requests\n").unwrap();
+    // A port nobody listens on: bind, learn the port, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_mlsupply-typo"))
+        .args(["--no-config", "--online", "--index-url"])
+        .arg(format!("http://user:s3cret@127.0.0.1:{port}/simple/"))
+        .arg(".")
+        .current_dir(dir.path())
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("127.0.0.1"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "the password leaked: {stderr}");
+}

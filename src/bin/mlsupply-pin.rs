@@ -121,6 +121,13 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         ));
     }
 
+    if from_files.no_index && cli.index_url.is_none() {
+        // pip installs such files from --find-links only: hashes read from PyPI would describe
+        // other files than the ones pip installs.
+        anyhow::bail!(
+            "a file sets --no-index, so pip reads no index for it; pass --index-url with the index its files come from (or use --offline)"
+        );
+    }
     let inputs = IndexInputs::from_process();
     let expand = |text: &String| pin::expand_env(text, |name| inputs.env.get(name).cloned());
     let written: Vec<String> = from_files
@@ -210,7 +217,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         });
     }
 
-    if cli.fix {
+    if cli.fix && !outcome.plans.is_empty() {
         for plan in &outcome.plans {
             if let Err(err) = pin::write_atomic(&plan.abs_path, &plan.new_bytes) {
                 eprintln!("mlsupply-pin: error: cannot write {}: {err}", plan.rel_path);

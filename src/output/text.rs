@@ -155,10 +155,36 @@ fn source_snippet(finding: &Finding, sources: &SourceMap) -> Option<Snippet> {
     if finding.line == 0 {
         return None;
     }
-    let line = sources.line(&finding.path, finding.line)?;
+    let line = mask_credentials(sources.line(&finding.path, finding.line)?);
     // A span running onto later lines is underlined to the end of its first line.
     let end_column = (finding.end_line <= finding.line).then_some(finding.end_column);
-    Some(Snippet::new(line, finding.column, end_column))
+    Some(Snippet::new(&line, finding.column, end_column))
+}
+
+/// The line with the user information of every `scheme://user:secret@host` URL replaced by
+/// as many `*` as it has characters: a token committed into a requirements file must not reach
+/// a CI log through our output, and equal width keeps the caret under the right column.
+fn mask_credentials(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        let authority_len = after
+            .find(|c: char| matches!(c, '/' | '?' | '#' | '`' | '"' | '\'') || c.is_whitespace())
+            .unwrap_or(after.len());
+        let authority = &after[..authority_len];
+        match authority.rfind('@') {
+            Some(userinfo_end) => {
+                out.extend(authority[..userinfo_end].chars().map(|_| '*'));
+                out.push_str(&authority[userinfo_end..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &after[authority_len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// One source line made printable, and where its caret goes, in terminal columns.
@@ -266,6 +292,21 @@ mod tests {
     fn snippet(line: &str, column: u32, end: Option<u32>) -> (String, usize, usize) {
         let s = Snippet::new(line, column, end);
         (s.text, s.caret_offset, s.caret_len)
+    }
+
+    #[test]
+    fn credentials_in_source_lines_are_masked_at_equal_width() {
+        let line = "pkg==1.0 --index-url https://user:hunter2@host/simple x://tok@h";
+        let masked = mask_credentials(line);
+        assert_eq!(
+            masked,
+            "pkg==1.0 --index-url https://************@host/simple x://***@h"
+        );
+        assert_eq!(masked.chars().count(), line.chars().count());
+        assert_eq!(
+            mask_credentials("see https://host/a@b"),
+            "see https://host/a@b"
+        );
     }
 
     #[test]

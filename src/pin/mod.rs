@@ -339,10 +339,16 @@ fn url_has_hash_fragment(url: &str) -> bool {
     })
 }
 
-fn display_name(req: &Requirement, file: &SourceFile) -> String {
-    req.name()
-        .map(|n| n.value.clone())
-        .unwrap_or_else(|| file.rel_path.clone())
+/// What a finding about `req` is about: its project name, else the URL or path as written
+/// (credentials masked).
+fn display_name(req: &Requirement) -> String {
+    req.name().map(|n| n.value.clone()).unwrap_or_else(|| {
+        let written = match &req.form {
+            ReqForm::Url(url) => url.url.value.as_str(),
+            _ => req.text.trim(),
+        };
+        reqfile::redact_credentials(written)
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,7 +365,7 @@ fn source_findings(file: &SourceFile, parsed: &ReqFile, opts: &PinOptions) -> Ve
                     index_option_findings(file, option, &mut out);
                 }
             }
-            EntryKind::Requirement(req) => direct_findings(file, entry, req, opts, &mut out),
+            EntryKind::Requirement(req) => direct_findings(file, req, opts, &mut out),
             EntryKind::Blank => {}
         }
     }
@@ -425,12 +431,11 @@ fn is_loopback(url: &url::Url) -> bool {
 
 fn direct_findings(
     file: &SourceFile,
-    entry: &Entry,
     req: &Requirement,
     opts: &PinOptions,
     out: &mut Vec<Finding>,
 ) {
-    let subject = display_name(req, file);
+    let subject = display_name(req);
     let span = file.span(req.range.clone());
     let unhashable = |why: &str, instead: &str| {
         Finding::at(
@@ -492,7 +497,6 @@ fn direct_findings(
         }
         Kind::Index(_) | Kind::Skip => {}
     }
-    let _ = entry;
 }
 
 /// The host of a remote URL (`git+https://…` included), lower case.
@@ -515,46 +519,8 @@ pub fn check_offline(file: &SourceFile, opts: &PinOptions) -> Vec<Finding> {
     let parsed = reqfile::parse(&file.text);
     let mut out = source_findings(file, &parsed, opts);
     for (_, req) in parsed.requirements() {
-        let Kind::Index(ireq) = kind_of(req) else {
-            continue;
-        };
-        let span = file.span(req.range.clone());
-        let pinned = match ireq.version {
-            Some(version) => match &version.specifiers {
-                Some(specifiers) => select::exact_pin(specifiers).is_some(),
-                // `${VAR}` or `===arbitrary`: pinned when written with `==`.
-                None => version.is_pinned(),
-            },
-            None => false,
-        };
-        if !pinned {
-            let written = req.text.trim();
-            out.push(
-                Finding::at(
-                    &rules::UNPINNED,
-                    file,
-                    span,
-                    ireq.normalized.clone(),
-                    format!("`{written}` is not pinned to one version with `==`"),
-                )
-                .with_suggestion(format!(
-                    "pin `{}` with `==<version>` and one `--hash=sha256:` per file (`mlsupply-pin --fix` picks the newest allowed version)",
-                    ireq.name
-                )),
-            );
-        } else if req.hashes.is_empty() {
-            out.push(
-                Finding::at(
-                    &rules::MISSING_HASH,
-                    file,
-                    span,
-                    ireq.normalized.clone(),
-                    format!("`{}` is pinned but lists no --hash", req.text.trim()),
-                )
-                .with_suggestion(
-                    "add one `--hash=sha256:` line per file of the version (`mlsupply-pin --fix`)",
-                ),
-            );
+        if let Kind::Index(ireq) = kind_of(req) {
+            out.extend(offline_requirement(file, req, &ireq));
         }
     }
     out
@@ -609,6 +575,8 @@ pub struct FileOptions {
     pub pre: bool,
     /// `--only-binary` values, in order.
     pub only_binary: Vec<String>,
+    /// `--no-index` in some file: pip reads no index at all (only `--find-links`).
+    pub no_index: bool,
 }
 
 /// The global options of every file of `ws`, as written (`${VAR}` not expanded).
@@ -620,8 +588,10 @@ pub fn file_options(ws: &Workspace) -> FileOptions {
                 continue;
             };
             for option in options {
-                if option.kind == OptionKind::Pre {
-                    out.pre = true;
+                match option.kind {
+                    OptionKind::Pre => out.pre = true,
+                    OptionKind::NoIndex => out.no_index = true,
+                    _ => {}
                 }
                 let Some(value) = &option.value else { continue };
                 match option.kind {
@@ -970,6 +940,9 @@ fn check_requirement(
         &format!("{operator}{version_text}"),
         &expected_list,
     );
+    // The findings a fix resolves cover exactly what the suggestion replaces (the requirement
+    // through its last hash line and comment), so that a review tool can offer it as-is.
+    let fix_span = file.span(edit.range.clone());
     let mut findings = Vec::new();
     let subject = ireq.normalized.clone();
 
@@ -1056,7 +1029,7 @@ fn check_requirement(
             Finding::at(
                 &rules::UNPINNED,
                 file,
-                span,
+                fix_span,
                 subject.clone(),
                 format!(
                     "`{written}` is not pinned; the newest allowed version for Python {} is {version_text}",
@@ -1071,7 +1044,7 @@ fn check_requirement(
             Finding::at(
                 &rules::MISSING_HASH,
                 file,
-                span,
+                fix_span,
                 subject.clone(),
                 format!(
                     "`{}` lists no --hash; the index has {count} {files_word} for it",
@@ -1131,7 +1104,7 @@ fn check_requirement(
             Finding::at(
                 &rules::INCOMPLETE_HASHES,
                 file,
-                span,
+                fix_span,
                 subject.clone(),
                 message,
             )
@@ -1170,41 +1143,63 @@ fn arbitrary_equal(version: &reqfile::VersionPart) -> Option<pep440_rs::VersionS
 }
 
 fn offline_only(file: &SourceFile, req: &Requirement, ireq: &IndexReq<'_>) -> ReqResult {
-    let findings = check_offline_one(file, req, ireq);
     ReqResult {
-        findings,
+        findings: offline_requirement(file, req, ireq).into_iter().collect(),
         fix: None,
     }
 }
 
-fn check_offline_one(file: &SourceFile, req: &Requirement, ireq: &IndexReq<'_>) -> Vec<Finding> {
+/// `unpinned` or `missing-hash` from the text alone.
+fn offline_requirement(
+    file: &SourceFile,
+    req: &Requirement,
+    ireq: &IndexReq<'_>,
+) -> Option<Finding> {
     let span = file.span(req.range.clone());
-    let pinned = ireq.version.is_some_and(|v| v.is_pinned());
+    let written = req.text.trim();
+    let from_env = ireq.version.is_some_and(|v| v.text.contains("${"));
+    let pinned = match ireq.version {
+        Some(version) => match &version.specifiers {
+            Some(specifiers) => select::exact_pin(specifiers).is_some(),
+            // `${VAR}` or `===arbitrary`: pinned when written with `==`.
+            None => version.is_pinned(),
+        },
+        None => false,
+    };
     if !pinned {
-        vec![Finding::at(
-            &rules::UNPINNED,
-            file,
-            span,
-            ireq.normalized.clone(),
-            format!(
-                "`{}` is not pinned to one version with `==` (its version comes from the environment, so it cannot be fixed automatically)",
-                req.text.trim()
-            ),
+        let why = if from_env {
+            " (its version comes from the environment, so it cannot be fixed automatically)"
+        } else {
+            ""
+        };
+        Some(
+            Finding::at(
+                &rules::UNPINNED,
+                file,
+                span,
+                ireq.normalized.clone(),
+                format!("`{written}` is not pinned to one version with `==`{why}"),
+            )
+            .with_suggestion(format!(
+                "pin `{}` with `==<version>` and one `--hash=sha256:` per file (`mlsupply-pin --fix` picks the newest allowed version)",
+                ireq.name
+            )),
         )
-        .with_suggestion(format!("write `{}==<version>` with its hashes", ireq.name))]
     } else if req.hashes.is_empty() {
-        vec![
+        Some(
             Finding::at(
                 &rules::MISSING_HASH,
                 file,
                 span,
                 ireq.normalized.clone(),
-                format!("`{}` is pinned but lists no --hash", req.text.trim()),
+                format!("`{written}` is pinned but lists no --hash"),
             )
-            .with_suggestion("add one `--hash=sha256:` line per file of the version"),
-        ]
+            .with_suggestion(
+                "add one `--hash=sha256:` line per file of the version (`mlsupply-pin --fix`)",
+            ),
+        )
     } else {
-        Vec::new()
+        None
     }
 }
 
