@@ -107,6 +107,9 @@ rules! {
     UNTRUSTED_URL_HOST = "untrusted-url-host", Pin, Warning, "6.0",
         "A requirement downloads from a host outside the allowed list",
         "A direct URL bypasses the index and its review, and whoever controls that host controls the code. Install from the index, or add the host to [pin] allowed-hosts with a reason.";
+    UNSUPPORTED_PYTHON = "unsupported-python", Pin, Warning, "3.0",
+        "A pinned version has no file for the target Python",
+        "Every file of the pinned version declares a Requires-Python that excludes the target Python (--python-version, else the lowest allowed by pyproject.toml), so pip cannot install it there. Pin a version that supports it, or add a python_version marker to the line.";
 }
 
 /// The rule with id `id`, if there is one.

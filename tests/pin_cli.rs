@@ -302,7 +302,7 @@ async fn not_found_or_garbage_exits_2_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let index = server.index_url();
     for (line, needle) in [
-        ("nosuchpkg>=1", "`nosuchpkg`"),
+        ("nosuchpkg>=1", "`nosuchpkg`: not found on http://127.0.0.1"),
         ("broken==1.0", "`broken`: malformed project page"),
         ("demo==9.9", "no file of a version matching `==9.9`"),
     ] {

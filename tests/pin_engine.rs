@@ -87,6 +87,7 @@ fn options() -> PinOptions {
         },
         filters: Filters::default(),
         allowed_hosts: Vec::new(),
+        indexes: vec!["https://index.example/simple/".to_owned()],
     }
 }
 
@@ -196,6 +197,10 @@ fn a_project_no_index_has_is_an_error() {
     assert_eq!(outcome.errors.len(), 1);
     let error = outcome.errors[0].to_string();
     assert!(error.starts_with("requirements.txt:2: `gone`:"), "{error}");
+    assert!(
+        error.contains("not found on https://index.example/simple/ (HTTP 404)"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -420,4 +425,30 @@ fn every_form_fixture_in_every_newline_variant() {
             "{name}: a second pass changes nothing"
         );
     }
+}
+
+#[test]
+fn an_exact_pin_no_file_of_which_supports_the_target_python_is_flagged() {
+    let mut lookups = lookups();
+    let mut page = project("new", &["new-3.0-py3-none-any.whl", "new-3.0.tar.gz"]);
+    for file in &mut Arc::get_mut(&mut page.pages[0].page).unwrap().files {
+        file.requires_python = Some(">=3.12".to_owned());
+    }
+    lookups.insert("new".to_owned(), Some(page));
+    let hashed = format!(
+        "new==3.0{}\n",
+        hashes(&["new-3.0-py3-none-any.whl", "new-3.0.tar.gz"])
+    );
+    let outcome = pin::check_online(&workspace(hashed.as_bytes()), &options(), &lookups);
+    assert_eq!(rules_of(&outcome), [("unsupported-python".to_owned(), 1)]);
+    assert!(
+        outcome.findings[0]
+            .message
+            .contains("Python 3.11 (Requires-Python: >=3.12)")
+    );
+    assert!(outcome.plans.is_empty(), "the pin is kept");
+    // A marker that keeps the line off older Pythons settles it.
+    let marked = hashed.replace("new==3.0", "new==3.0 ; python_version >= \"3.12\"");
+    let outcome = pin::check_online(&workspace(marked.as_bytes()), &options(), &lookups);
+    assert_eq!(rules_of(&outcome), []);
 }

@@ -29,9 +29,11 @@ echo "== guarddog $guarddog_version (PypiTyposquatDetector, same list)"
     | tee "$out/guarddog.txt"
 
 ours="$(sed -n 's/^check_ms=//p' "$out/mlsupply.txt")"
+ours_total="$(sed -n 's/^total_ms=//p' "$out/mlsupply.txt")"
 theirs="$(sed -n 's/^check_ms=//p' "$out/guarddog.txt")"
-python3 - "$ours" "$theirs" <<'PY'
+python3 - "$ours" "$ours_total" "$theirs" <<'PY'
 import sys
-ours, theirs = float(sys.argv[1]), float(sys.argv[2])
+ours, ours_total, theirs = (float(a) for a in sys.argv[1:])
 print(f"== check loop: mlsupply {ours:.1f} ms, guarddog {theirs:.1f} ms, ratio {theirs / ours:.0f}x")
+print(f"== with mlsupply's index build: {ours_total:.1f} ms, ratio {theirs / ours_total:.0f}x")
 PY

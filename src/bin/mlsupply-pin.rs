@@ -117,7 +117,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
             &config,
             &findings,
             &rules,
-            &pin::redacted_sources(&ws.sources),
+            &ws.sources,
         ));
     }
 
@@ -174,6 +174,13 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
     }
     let client = BlockingIndexClient::new(&settings, ClientOptions::default())
         .map_err(|e| anyhow::Error::msg(mask(e.to_string())))?;
+    let mut opts = opts;
+    opts.indexes = client
+        .client()
+        .indexes()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     let names = pin::lookups(&ws);
     let show_progress = std::io::stderr().is_terminal() && names.len() > 1;
     let mut progress = |done: usize, total: usize| {
@@ -240,7 +247,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
             &config,
             &after.findings,
             &rules,
-            &pin::redacted_sources(&ws.sources),
+            &ws.sources,
         ));
     }
 
@@ -251,7 +258,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         &config,
         &outcome.findings,
         &rules,
-        &pin::redacted_sources(&ws.sources),
+        &ws.sources,
     );
     if cli.common.format == Format::Text && !outcome.plans.is_empty() {
         writeln!(stdout)?;

@@ -36,7 +36,9 @@ fn main() -> ExitCode {
             for rule in rules::ALL {
                 println!(
                     "{:<20} {:<8} {}",
-                    rule.id, rule.default_severity.as_str(), rule.summary
+                    rule.id,
+                    rule.default_severity.as_str(),
+                    rule.summary
                 );
             }
             Ok(Exit::Clean)

@@ -66,6 +66,8 @@ pub struct PinOptions {
     pub filters: Filters,
     /// `[pin] allowed-hosts`: hosts direct URLs may point at (lower case, exact match).
     pub allowed_hosts: Vec<String>,
+    /// The indexes asked, credentials masked, for messages (a project none of them has).
+    pub indexes: Vec<String>,
 }
 
 impl PinOptions {
@@ -80,6 +82,7 @@ impl PinOptions {
                 .iter()
                 .map(|allow| allow.name.to_ascii_lowercase())
                 .collect(),
+            indexes: Vec::new(),
         }
     }
 }
@@ -869,7 +872,16 @@ fn check_requirement(
     };
     let project = match lookups.get(&ireq.normalized) {
         Some(Some(project)) => project,
-        Some(None) => return Err("no configured index has this project (HTTP 404)".to_owned()),
+        Some(None) => {
+            let asked = if opts.indexes.is_empty() {
+                "any configured index".to_owned()
+            } else {
+                opts.indexes.join(", ")
+            };
+            return Err(format!(
+                "not found on {asked} (HTTP 404): check the name, or the index it is published on"
+            ));
+        }
         None => return Ok(None),
     };
     let files: Vec<&DistFile> = project.files().collect();
@@ -969,6 +981,39 @@ fn check_requirement(
         );
     }
 
+    if exact.is_some()
+        && !choice.files.is_empty()
+        && !choice
+            .files
+            .iter()
+            .any(|f| select::python_ok(f, &target.python))
+    {
+        let declared: BTreeSet<&str> = choice
+            .files
+            .iter()
+            .filter_map(|f| f.requires_python.as_deref())
+            .collect();
+        let declared: Vec<&str> = declared.into_iter().collect();
+        findings.push(
+            Finding::at(
+                &rules::UNSUPPORTED_PYTHON,
+                file,
+                span,
+                subject.clone(),
+                format!(
+                    "no file of {}=={version_text} supports Python {} (Requires-Python: {})",
+                    ireq.name,
+                    target.python,
+                    declared.join(" | ")
+                ),
+            )
+            .with_suggestion(format!(
+                "pin a version of `{}` that supports Python {}, or add `; python_version >= \"…\"` to the line",
+                ireq.name, target.python
+            )),
+        );
+    }
+
     let mut listed: BTreeSet<(String, String)> = BTreeSet::new();
     let mut mismatched = 0;
     let mut unverifiable = Vec::new();
@@ -1053,7 +1098,7 @@ fn check_requirement(
             )
             .with_suggestion(edit.text.clone()),
         );
-        description = format!("added {count} {files_word} hashes");
+        description = format!("added the hashes of {count} {files_word}");
     } else if mismatched > 0 {
         description = format!(
             "replaced the hash set ({mismatched} listed hash(es) matched no file on the index) with {count} {files_word}"
@@ -1223,20 +1268,6 @@ pub fn unified_diff(plan: &FilePlan) -> String {
         )
         .to_string();
     reqfile::redact_credentials(&diff)
-}
-
-/// `sources` with credentials in URLs masked, for renderers that quote source lines. Only the
-/// user information of URLs changes, so line numbers stay valid.
-pub fn redacted_sources(sources: &SourceMap) -> SourceMap {
-    let mut out = SourceMap::default();
-    for file in sources.iter() {
-        out.insert(SourceFile::new(
-            file.rel_path.clone(),
-            file.abs_path.clone(),
-            reqfile::redact_credentials(&file.text),
-        ));
-    }
-    out
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, the original

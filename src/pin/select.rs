@@ -130,7 +130,8 @@ pub fn exact_pin(specifiers: &VersionSpecifiers) -> Option<&VersionSpecifier> {
     }
 }
 
-fn python_ok(file: &DistFile, python: &Version) -> bool {
+/// Whether `file`'s `Requires-Python` admits `python` (an unparsable one does, as for pip).
+pub fn python_ok(file: &DistFile, python: &Version) -> bool {
     match &file.requires_python {
         // pip ignores a Requires-Python it cannot parse (with a warning), so it does too.
         Some(text) => VersionSpecifiers::from_str(text)

@@ -23,11 +23,13 @@
 
 mod confusables;
 mod edits;
+mod table;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::LazyLock;
+
+use table::{Interner, StrTable, StrTableBuilder, Strings};
 
 pub mod online;
 
@@ -84,50 +86,22 @@ fn shown(name: &str) -> String {
     }
 }
 
-/// FNV-1a: the index keys are short names, for which SipHash dominates the lookup cost. Only
-/// the built-in and configured names are ever inserted, so hash flooding is not a concern.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = hash;
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
-type FastSet<K> = HashSet<K, BuildHasherDefault<Fnv>>;
-
 /// A normalised name without its separators: `requests-toolbelt` -> `requeststoolbelt`.
 fn flatten(normalized: &str) -> String {
     normalized.chars().filter(|&c| c != '-').collect()
 }
 
-#[derive(Clone, Debug)]
-struct Entry {
-    /// PEP 503 normalised.
-    name: String,
-    rank: u32,
-}
+/// The longest popular list accepted. PyPI has about 700,000 projects (some 15 MB of
+/// `rank<TAB>name` lines); the cap keeps every index of the detector's tables within 32 bits.
+const MAX_LIST_BYTES: usize = 64 << 20;
 
-/// The popular names a dependency is compared against.
+/// The popular names a dependency is compared against. A name's id is its position in the list.
 #[derive(Clone, Debug, Default)]
 pub struct Corpus {
-    entries: Vec<Entry>,
-    by_name: HashMap<String, u32>,
+    /// PEP 503 normalised names, by id.
+    names: Interner,
+    /// Popularity ranks, by id.
+    ranks: Vec<u32>,
 }
 
 impl Corpus {
@@ -138,7 +112,18 @@ impl Corpus {
 
     /// Parses a `rank<TAB>name` list (lines starting with `#` are comments).
     pub fn from_tsv(text: &str) -> Result<Corpus, String> {
-        let mut corpus = Corpus::default();
+        if text.len() > MAX_LIST_BYTES {
+            return Err(format!(
+                "{} MiB is too large for a popular-package list (at most {} MiB)",
+                text.len() >> 20,
+                MAX_LIST_BYTES >> 20
+            ));
+        }
+        let lines = text.lines().count();
+        let mut corpus = Corpus {
+            names: Interner::with_capacity(lines, text.len()),
+            ranks: Vec::with_capacity(lines),
+        };
         for (number, line) in text.lines().enumerate() {
             let line = line.trim_end_matches('\r');
             if line.trim().is_empty() || line.starts_with('#') {
@@ -165,7 +150,7 @@ impl Corpus {
 
     /// Adds a project's own name, ranked after every listed one.
     pub fn add(&mut self, name: &str) {
-        let rank = self.entries.iter().map(|e| e.rank).max().unwrap_or(0) + 1;
+        let rank = self.ranks.iter().max().copied().unwrap_or(0) + 1;
         self.insert(name, rank);
     }
 
@@ -174,32 +159,41 @@ impl Corpus {
         if name.is_empty() {
             return;
         }
-        match self.by_name.get(&name) {
-            Some(&id) => {
-                let entry = &mut self.entries[id as usize];
-                entry.rank = entry.rank.min(rank);
-            }
-            None => {
-                self.by_name.insert(name.clone(), self.entries.len() as u32);
-                self.entries.push(Entry { name, rank });
+        match self.names.intern(&name) {
+            (_, true) => self.ranks.push(rank),
+            (id, false) => {
+                let known = &mut self.ranks[id as usize];
+                *known = (*known).min(rank);
             }
         }
     }
 
+    /// The id of a normalised name.
+    fn id(&self, normalized: &str) -> Option<u32> {
+        self.names.find(normalized)
+    }
+
+    /// The normalised name of an id.
+    fn name(&self, id: u32) -> &str {
+        self.names.get(id)
+    }
+
+    fn rank_of(&self, id: u32) -> u32 {
+        self.ranks[id as usize]
+    }
+
     /// How many names the list holds.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.names.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// The popularity rank of `name` (any spelling), 1 being the most downloaded.
     pub fn rank(&self, name: &str) -> Option<u32> {
-        self.by_name
-            .get(&normalize(name))
-            .map(|&id| self.entries[id as usize].rank)
+        self.id(&normalize(name)).map(|id| self.rank_of(id))
     }
 
     /// The same list without `names` (any spelling): for tests against a list that lacks a
@@ -207,8 +201,10 @@ impl Corpus {
     pub fn without(&self, names: &[&str]) -> Corpus {
         let drop: HashSet<String> = names.iter().map(|n| normalize(n)).collect();
         let mut out = Corpus::default();
-        for entry in self.entries.iter().filter(|e| !drop.contains(&e.name)) {
-            out.insert(&entry.name, entry.rank);
+        for (name, &rank) in self.names.iter().zip(&self.ranks) {
+            if !drop.contains(name) {
+                out.insert(name, rank);
+            }
         }
         out
     }
@@ -340,20 +336,25 @@ struct Candidate {
     at: usize,
 }
 
-/// The index over a popular list; build once, check many names (about a microsecond each).
+/// The index over a popular list; build once (10–15 ms for the built-in list of 15,000 names,
+/// see `bench/typo/RESULTS.md`), check many names (under a microsecond each). Every table lists its ids in the order
+/// of the list, which keeps the choice among equally ranked candidates stable.
 pub struct Detector {
     corpus: Corpus,
     allow: HashSet<String>,
+    /// Separator-free spelling of each entry, by id (`requests-toolbelt` -> `requeststoolbelt`).
+    flats: Strings,
     /// Separator-free spelling -> entries (several names can share one: `uri-template`).
-    flat: FastMap<Box<str>, Vec<u32>>,
-    /// Separator-free spelling minus one character -> entries (a SymSpell deletion index).
-    deletes: FastMap<Box<str>, Vec<u32>>,
+    flat: StrTable,
+    /// Separator-free spelling minus one character -> entries (a SymSpell deletion index; the
+    /// `aux` of a posting is the byte offset of the character removed).
+    deletes: StrTable,
     /// Separator-free spelling without a `py`/`python` prefix or suffix -> entries.
-    cores: FastMap<Box<str>, Vec<u32>>,
+    cores: StrTable,
     /// Words of a multi-word name, sorted -> entries.
-    word_sets: FastMap<Box<str>, Vec<u32>>,
+    word_sets: StrTable,
     /// Every word used in a popular name (`flask`, `core`, `client`, ...).
-    vocabulary: FastSet<Box<str>>,
+    vocabulary: Interner,
 }
 
 /// Strips one `py`/`python` prefix and one suffix (`python3-dateutil` -> `dateutil`), keeping at
@@ -388,30 +389,30 @@ fn sorted_words(normalized: &str) -> Option<String> {
     Some(words.join("-"))
 }
 
-/// Every spelling of `s` with one character removed, each once.
-fn single_deletions(s: &str) -> Vec<String> {
-    let bytes = s.as_bytes();
-    let mut out: Vec<String> = Vec::with_capacity(bytes.len());
-    for i in 0..bytes.len() {
+/// Calls `f` with every spelling of `s` with one character removed, each once, and the byte
+/// offset of that character. The spellings are built in `buf`, one after the other: the
+/// deletion index alone has ~180,000 of them.
+fn for_each_deletion(s: &str, buf: &mut String, mut f: impl FnMut(usize, &str)) {
+    let mut previous = None;
+    for (i, c) in s.char_indices() {
         // Removing either letter of a double gives the same string.
-        if i > 0 && bytes[i] == bytes[i - 1] {
+        if previous.replace(c) == Some(c) {
             continue;
         }
-        let mut d = String::with_capacity(bytes.len() - 1);
-        d.push_str(&s[..i]);
-        d.push_str(&s[i + 1..]);
-        out.push(d);
+        buf.clear();
+        buf.push_str(&s[..i]);
+        buf.push_str(&s[i + c.len_utf8()..]);
+        f(i, buf);
     }
-    out
 }
 
 fn push_fixed(
     found: &mut Vec<Candidate>,
-    ids: Option<&Vec<u32>>,
+    ids: impl IntoIterator<Item = u32>,
     technique: Technique,
     detail: &str,
 ) {
-    for &id in ids.into_iter().flatten() {
+    for id in ids {
         found.push(Candidate {
             id,
             technique,
@@ -419,6 +420,16 @@ fn push_fixed(
             at: 0,
         });
     }
+}
+
+/// Whether `key` is `s` without the character at byte offset `at`.
+fn is_deletion(s: &str, at: usize, key: &str) -> bool {
+    let Some(removed) = s.get(at..).and_then(|rest| rest.chars().next()) else {
+        return false;
+    };
+    let width = removed.len_utf8();
+    let (s, key) = (s.as_bytes(), key.as_bytes());
+    s.len() == key.len() + width && s[..at] == key[..at] && s[at + width..] == key[at..]
 }
 
 /// Look-alike rewrites that change the length: `rn` reads as `m`, `vv` as `w`, `cl` as `d`.
@@ -440,39 +451,43 @@ fn multi_lookalike_variants(flat: &str) -> Vec<(String, String)> {
 impl Detector {
     /// `allow` holds names (any spelling) that are never flagged.
     pub fn new(corpus: Corpus, allow: &[String]) -> Detector {
-        let mut detector = Detector {
-            allow: allow.iter().map(|n| normalize(n)).collect(),
-            flat: FastMap::with_capacity_and_hasher(corpus.len(), Default::default()),
-            deletes: FastMap::with_capacity_and_hasher(corpus.len() * 12, Default::default()),
-            cores: FastMap::with_capacity_and_hasher(corpus.len(), Default::default()),
-            word_sets: FastMap::default(),
-            vocabulary: FastSet::default(),
-            corpus,
-        };
-        for (id, entry) in detector.corpus.entries.iter().enumerate() {
-            let id = id as u32;
-            let flat = flatten(&entry.name);
-            for deletion in single_deletions(&flat) {
-                detector
-                    .deletes
-                    .entry(deletion.into())
-                    .or_default()
-                    .push(id);
-            }
-            detector
-                .cores
-                .entry(core_of(&flat).into())
-                .or_default()
-                .push(id);
-            if let Some(words) = sorted_words(&entry.name) {
-                detector.word_sets.entry(words.into()).or_default().push(id);
-            }
-            for word in entry.name.split('-') {
-                detector.vocabulary.insert(word.into());
-            }
-            detector.flat.entry(flat.into()).or_default().push(id);
+        let count = corpus.len();
+        let mut flats = Strings::with_capacity(count, corpus.names.iter().map(str::len).sum());
+        for name in corpus.names.iter() {
+            flats.push(&flatten(name));
         }
-        detector
+        // A name of n characters has at most n deletions.
+        let chars = flats.iter().map(|flat| flat.chars().count()).sum();
+        let mut flat_table = StrTableBuilder::with_capacity(count);
+        let mut deletes = StrTableBuilder::with_capacity(chars);
+        let mut cores = StrTableBuilder::with_capacity(count);
+        let mut word_sets = StrTableBuilder::default();
+        let mut vocabulary = Interner::with_capacity(count, chars);
+        let mut buf = String::new();
+        for (id, flat) in (0..).zip(flats.iter()) {
+            let name = corpus.name(id);
+            for_each_deletion(flat, &mut buf, |at, deletion| {
+                deletes.insert(deletion, id, table::index(at));
+            });
+            cores.insert(core_of(flat), id, 0);
+            if let Some(words) = sorted_words(name) {
+                word_sets.insert(&words, id, 0);
+            }
+            for word in name.split('-') {
+                vocabulary.intern(word);
+            }
+            flat_table.insert(flat, id, 0);
+        }
+        Detector {
+            allow: allow.iter().map(|n| normalize(n)).collect(),
+            corpus,
+            flats,
+            flat: flat_table.build(),
+            deletes: deletes.build(),
+            cores: cores.build(),
+            word_sets: word_sets.build(),
+            vocabulary,
+        }
     }
 
     /// A detector over the built-in list with no allow list, built once per process.
@@ -502,7 +517,7 @@ impl Detector {
         if let Some(alias) = ALIASES.get(&normalized) {
             return Some(self.alias(name, alias));
         }
-        if self.corpus.by_name.contains_key(&normalized) {
+        if self.corpus.id(&normalized).is_some() {
             return None;
         }
         if STDLIB.contains(&normalized) {
@@ -522,7 +537,7 @@ impl Detector {
             });
         }
         let best = self.best_candidate(&normalized)?;
-        let entry = &self.corpus.entries[best.id as usize];
+        let (target, rank) = (self.corpus.name(best.id), self.corpus.rank_of(best.id));
         let mut technique = best.technique.describe().to_string();
         if !best.detail.is_empty() {
             technique = format!("{technique} ({})", best.detail);
@@ -530,7 +545,7 @@ impl Detector {
         if !matches!(
             best.technique,
             Technique::Separators | Technique::ReorderedWords | Technique::PythonAffix
-        ) && normalized.matches('-').count() != entry.name.matches('-').count()
+        ) && normalized.matches('-').count() != target.matches('-').count()
         {
             technique.push_str(", separators changed");
         }
@@ -538,13 +553,11 @@ impl Detector {
             rule: &rules::TYPOSQUAT,
             severity: rules::TYPOSQUAT.default_severity,
             message: format!(
-                "`{}` looks like a typo of `{}` (rank {}): {technique}",
+                "`{}` looks like a typo of `{target}` (rank {rank}): {technique}",
                 shown(name),
-                entry.name,
-                entry.rank
             ),
-            suggestion: Some(format!("did you mean `{}`?", entry.name)),
-            target: Some((entry.name.clone(), entry.rank)),
+            suggestion: Some(format!("did you mean `{target}`?")),
+            target: Some((target.to_string(), rank)),
             technique,
             kind: best.technique,
         })
@@ -579,15 +592,12 @@ impl Detector {
         // Name the package it imitates: the folded spelling itself, or what that is a typo of.
         let target = fold_to_ascii(name).and_then(|folded| {
             let normalized = normalize(&folded);
-            match self.corpus.by_name.get(&normalized) {
-                Some(&id) => Some(id),
+            match self.corpus.id(&normalized) {
+                Some(id) => Some(id),
                 None => self.best_candidate(&normalized).map(|c| c.id),
             }
         });
-        let target = target.map(|id| {
-            let entry = &self.corpus.entries[id as usize];
-            (entry.name.clone(), entry.rank)
-        });
+        let target = target.map(|id| (self.corpus.name(id).to_string(), self.corpus.rank_of(id)));
         let message = match &target {
             Some((t, rank)) => format!(
                 "`{}` contains non-ASCII characters ({odd}) and imitates `{t}` (rank {rank})",
@@ -609,28 +619,23 @@ impl Detector {
         }
     }
 
-    /// Every candidate target of `normalized` (not itself on the list), before gating.
-    fn candidates(&self, normalized: &str) -> Vec<Candidate> {
-        let flat = flatten(normalized);
+    /// Every candidate target of `normalized` (not itself on the list; `flat` is its
+    /// separator-free spelling), before gating.
+    fn candidates(&self, normalized: &str, flat: &str) -> Vec<Candidate> {
         let mut found: Vec<Candidate> = Vec::new();
         // Same letters, other separators.
-        push_fixed(
-            &mut found,
-            self.flat.get(flat.as_str()),
-            Technique::Separators,
-            "",
-        );
+        push_fixed(&mut found, self.by_flat(flat), Technique::Separators, "");
         // The name is a popular one with a letter left out.
-        self.push_classified(&mut found, &flat, self.deletes.get(flat.as_str()));
-        for deletion in single_deletions(&flat) {
+        self.push_classified(&mut found, flat, self.by_deletion(flat));
+        for_each_deletion(flat, &mut String::new(), |_, deletion| {
             // A letter added to a popular name.
-            self.push_classified(&mut found, &flat, self.flat.get(deletion.as_str()));
+            self.push_classified(&mut found, flat, self.by_flat(deletion));
             // A letter replaced, two swapped, or two edits.
-            self.push_classified(&mut found, &flat, self.deletes.get(deletion.as_str()));
-        }
+            self.push_classified(&mut found, flat, self.by_deletion(deletion));
+        });
         // `rn` for `m` and the like.
-        for (variant, detail) in multi_lookalike_variants(&flat) {
-            let ids = self.flat.get(variant.as_str());
+        for (variant, detail) in multi_lookalike_variants(flat) {
+            let ids = self.by_flat(&variant);
             push_fixed(&mut found, ids, Technique::Homoglyph, &detail);
         }
         // A version number appended or changed: `requests2`, `urllib4`.
@@ -639,32 +644,49 @@ impl Detector {
             let detail = format!("`{}` appended", &flat[base.len()..]);
             push_fixed(
                 &mut found,
-                self.flat.get(base),
+                self.by_flat(base),
                 Technique::VersionDigit,
                 &detail,
             );
         }
         // `py`/`python` added, removed or swapped.
-        if let Some(ids) = self.cores.get(core_of(&flat)) {
-            let other: Vec<u32> = ids
-                .iter()
-                .copied()
-                .filter(|&id| flatten(&self.corpus.entries[id as usize].name) != flat)
-                .collect();
-            push_fixed(&mut found, Some(&other), Technique::PythonAffix, "");
-        }
+        let core = core_of(flat);
+        let other = self
+            .cores
+            .get(core, |id, _| core_of(self.flats.get(id)) == core)
+            .filter(|&id| self.flats.get(id) != flat);
+        push_fixed(&mut found, other, Technique::PythonAffix, "");
         // The same words in another order.
         if let Some(words) = sorted_words(normalized) {
-            let ids = self.word_sets.get(words.as_str());
+            let ids = self.word_sets.get(&words, |id, _| {
+                sorted_words(self.corpus.name(id)).as_deref() == Some(words.as_str())
+            });
             push_fixed(&mut found, ids, Technique::ReorderedWords, "");
         }
         found
     }
 
-    fn push_classified(&self, found: &mut Vec<Candidate>, flat: &str, ids: Option<&Vec<u32>>) {
-        for &id in ids.into_iter().flatten() {
-            let target = flatten(&self.corpus.entries[id as usize].name);
-            if let Some(edit) = edits::classify(flat, &target) {
+    /// The entries spelled `flat` without separators.
+    fn by_flat<'a>(&'a self, flat: &'a str) -> impl Iterator<Item = u32> + 'a {
+        self.flat.get(flat, move |id, _| self.flats.get(id) == flat)
+    }
+
+    /// The entries whose separator-free spelling is `deletion` plus one character.
+    fn by_deletion<'a>(&'a self, deletion: &'a str) -> impl Iterator<Item = u32> + 'a {
+        self.deletes.get(deletion, move |id, at| {
+            is_deletion(self.flats.get(id), at as usize, deletion)
+        })
+    }
+
+    fn push_classified(
+        &self,
+        found: &mut Vec<Candidate>,
+        flat: &str,
+        ids: impl Iterator<Item = u32>,
+    ) {
+        for id in ids {
+            let target = self.flats.get(id);
+            if let Some(edit) = edits::classify(flat, target) {
                 found.push(Candidate {
                     id,
                     technique: edit.technique,
@@ -679,10 +701,10 @@ impl Detector {
     /// positives of edit distance look like: short names, names spelled from real words,
     /// letters added at either end (`xtyping`, `colorlogx` are common naming styles), a
     /// different first letter (`doblib`), and obscure targets for the weaker techniques.
-    fn passes(&self, normalized: &str, flat_len: usize, c: &Candidate) -> bool {
-        let entry = &self.corpus.entries[c.id as usize];
-        let rank = entry.rank;
-        let target_flat = flatten(&entry.name);
+    fn passes(&self, normalized: &str, flat: &str, c: &Candidate) -> bool {
+        let rank = self.corpus.rank_of(c.id);
+        let target_flat = self.flats.get(c.id);
+        let flat_len = flat.len();
         // Short names collide by chance: `dask`/`dash`, `six`/`sip`.
         if flat_len < 4 || target_flat.len() < 4 {
             return false;
@@ -701,7 +723,7 @@ impl Detector {
             // Adding `py`/`python` to a popular name is the squat (`python-flask`); a name
             // without the affix is often the plain word of a real project (`dash`, `pydash`).
             Technique::PythonAffix => {
-                let added = core_of(&flatten(normalized)).len() < flat_len;
+                let added = core_of(flat).len() < flat_len;
                 if added {
                     rank <= 2000
                 } else {
@@ -732,14 +754,11 @@ impl Detector {
     }
 
     fn best_candidate(&self, normalized: &str) -> Option<Candidate> {
-        let flat_len = flatten(normalized).len();
-        self.candidates(normalized)
+        let flat = flatten(normalized);
+        self.candidates(normalized, &flat)
             .into_iter()
-            .filter(|c| self.passes(normalized, flat_len, c))
-            .min_by_key(|c| {
-                let rank = self.corpus.entries[c.id as usize].rank;
-                (c.technique.tier(), rank, c.technique)
-            })
+            .filter(|c| self.passes(normalized, &flat, c))
+            .min_by_key(|c| (c.technique.tier(), self.corpus.rank_of(c.id), c.technique))
     }
 }
 

@@ -288,3 +288,111 @@ fn standard_library_names() {
         assert_clean(name);
     }
 }
+
+/// Every answer for 5,400 names, against a recorded file: the historic squats, the benign long
+/// tail, real projects' dependencies, and twelve typos of each of the 250 most popular names
+/// (one per technique the index serves). The file was recorded with the `HashMap` index that
+/// the compact tables replaced, so any change to the index that changes an answer fails here.
+/// After a deliberate change of the detector, rewrite the file with
+/// `MLSUPPLY_BLESS=1 cargo test --lib typo::tests::answers_match_the_recorded_file`.
+#[test]
+fn answers_match_the_recorded_file() {
+    let names = include_str!("testdata/golden-names.txt");
+    let mut actual = String::new();
+    for name in names.lines() {
+        let answer = match check(name) {
+            Some(s) => format!(
+                "{} [{}] {:?} {} ({})",
+                s.severity,
+                s.rule.id,
+                s.kind,
+                s.message,
+                s.suggestion.unwrap_or_default()
+            ),
+            None => "-".to_string(),
+        };
+        actual.push_str(&format!("{name}\t{answer}\n"));
+    }
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/typo/testdata/golden-answers.txt"
+    );
+    if std::env::var_os("MLSUPPLY_BLESS").is_some() {
+        std::fs::write(path, &actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(path).unwrap();
+    for (line, (a, e)) in actual.lines().zip(expected.lines()).enumerate() {
+        assert_eq!(a, e, "line {}", line + 1);
+    }
+    assert_eq!(actual.lines().count(), expected.lines().count());
+}
+
+#[test]
+fn custom_lists_build_their_own_index() {
+    let corpus = Corpus::from_tsv("1\trequests\n2\tnumpy\n3\tscikit-learn\n").unwrap();
+    let detector = Detector::new(corpus, &["nunpy".to_string()]);
+    let found = |name: &str| detector.check(name).map(|s| (s.kind, s.target.unwrap().0));
+    let requests = "requests".to_string();
+    assert_eq!(
+        found("reqeusts"),
+        Some((Technique::Swapped, requests.clone()))
+    );
+    assert_eq!(
+        found("requets"),
+        Some((Technique::Omitted, requests.clone()))
+    );
+    assert_eq!(found("requestss"), Some((Technique::Repeated, requests)));
+    assert_eq!(
+        found("learn-scikit"),
+        Some((Technique::ReorderedWords, "scikit-learn".to_string()))
+    );
+    assert_eq!(found("nunpy"), None, "allowed");
+    assert_eq!(found("pandas"), None);
+}
+
+#[test]
+fn non_ascii_popular_names_do_not_break_the_index() {
+    // `from_tsv` refuses them, but a configuration's extra names go through `add`.
+    let mut corpus = Corpus::from_tsv("1\trequests\n").unwrap();
+    corpus.add("réquests-é");
+    corpus.add("ééé");
+    let detector = Detector::new(corpus, &[]);
+    assert_eq!(detector.corpus().rank("réquests-é"), Some(2));
+    assert_eq!(
+        detector.check("reqeusts").map(|s| s.kind),
+        Some(Technique::Swapped)
+    );
+    assert_eq!(
+        detector.check("réquests").map(|s| s.kind),
+        Some(Technique::NonAscii)
+    );
+    assert!(detector.check("ee").is_none());
+}
+
+#[test]
+fn oversized_lists_are_refused() {
+    let line = "1\trequests\n";
+    let text = line.repeat(MAX_LIST_BYTES / line.len() + 1);
+    let err = Corpus::from_tsv(&text).unwrap_err();
+    assert!(err.contains("too large"), "{err}");
+}
+
+#[test]
+fn deletions_are_listed_once_with_their_offset() {
+    let mut seen = Vec::new();
+    for_each_deletion("aabé", &mut String::new(), |at, d| {
+        seen.push((at, d.to_string()));
+    });
+    assert_eq!(
+        seen,
+        [(0, "abé".into()), (2, "aaé".into()), (3, "aab".into())]
+    );
+    assert!(is_deletion("requests", 3, "reqests"));
+    assert!(!is_deletion("requests", 4, "reqests"));
+    assert!(is_deletion("aabé", 3, "aab"));
+    assert!(!is_deletion("aabé", 3, "aaé"));
+    assert!(!is_deletion("aabé", 4, "aab"), "not a character boundary");
+    assert!(!is_deletion("requests", 4, "requests"));
+    assert!(!is_deletion("requests", 9, "requests"));
+    assert!(!is_deletion("ab", 0, ""));
+}
