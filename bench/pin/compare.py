@@ -53,7 +53,14 @@ def time_loop(args):
         for _ in range(args.runs):
             subprocess.run(prepare, shell=True, check=True)
             start = time.perf_counter()
-            subprocess.run(command, shell=True, check=True, stdout=subprocess.DEVNULL)
+            # Output is discarded as hyperfine does; a failing command still stops the run.
+            subprocess.run(
+                command,
+                shell=True,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             times.append(time.perf_counter() - start)
         results.append(
             {

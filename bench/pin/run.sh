@@ -2,7 +2,7 @@
 # Benchmark of mlsupply-pin against uv and hashin: the top-level pins with hashes of the ML-lite and
 # ML-heavy lists (lite.in, heavy.in), against the live index, cold caches, all three in the same run.
 #
-#   bench/pin/run.sh [--runs N] [--index-url URL] [--sets "lite heavy"] [--pip-check]
+#   bench/pin/run.sh [--runs N] [--index-url URL] [--sets "lite heavy"] [--pip-check] [--no-hyperfine]
 #
 #   mlsupply-pin FILE --fix --python-version 3.11
 #   uv pip compile --no-deps --generate-hashes --python-version 3.11 --no-cache
@@ -27,6 +27,7 @@ RUNS=5
 INDEX_URL=https://pypi.org/simple/
 SETS="lite heavy"
 PIP_CHECK=0
+USE_HYPERFINE=1
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -34,7 +35,8 @@ while [ $# -gt 0 ]; do
     --index-url) INDEX_URL=$2; shift 2 ;;
     --sets) SETS=$2; shift 2 ;;
     --pip-check) PIP_CHECK=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --no-hyperfine) USE_HYPERFINE=0; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -57,7 +59,11 @@ HASHIN=$VENV/bin/hashin
 echo "mlsupply-pin: $("$PIN" --version 2>/dev/null || echo unknown)"
 echo "uv:           $("$UV" --version)"
 echo "hashin:       $HASHIN_VERSION"
-echo "hyperfine:    $(hyperfine --version 2>/dev/null || echo 'not installed: timing loop')"
+if [ "$USE_HYPERFINE" = 1 ] && command -v hyperfine >/dev/null; then
+  echo "timing:       $(hyperfine --version)"
+else
+  echo "timing:       compare.py's timing loop"
+fi
 echo "index:        $INDEX_URL; target Python $TARGET_PYTHON; $RUNS runs; cold caches"
 echo "machine:      $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ)"
 
@@ -92,7 +98,7 @@ for set in $SETS; do
 
   echo
   echo "== $set ($(wc -l < "$input") top-level requirements)"
-  if command -v hyperfine >/dev/null; then
+  if [ "$USE_HYPERFINE" = 1 ] && command -v hyperfine >/dev/null; then
     hyperfine --runs "$RUNS" --style basic --export-json "$work/times.json" \
       --prepare "$m_prep" -n mlsupply-pin "$m_cmd" \
       --prepare "$u_prep" -n uv "$u_cmd" \
