@@ -52,6 +52,45 @@ pub struct CachedPage {
 pub trait PageStore: Send + Sync + std::fmt::Debug {
     fn load(&self, page_url: &url::Url) -> Option<CachedPage>;
     fn store(&self, page_url: &url::Url, page: &CachedPage);
+    /// A stored page young enough to use without asking the index at all (a max-age the
+    /// caller chose). `None`, the default, means every use is revalidated first.
+    fn load_fresh(&self, _page_url: &url::Url) -> Option<CachedPage> {
+        None
+    }
+}
+
+/// Which bytes of a file to ask for with an HTTP `Range` header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ByteRange {
+    /// The last `n` bytes (`bytes=-n`): the end of a zip, where its directory is.
+    Suffix(u64),
+    /// `start..end` (end exclusive; sent as `bytes=start-(end-1)`).
+    Span { start: u64, end: u64 },
+}
+
+impl ByteRange {
+    fn header(&self) -> String {
+        match *self {
+            ByteRange::Suffix(n) => format!("bytes=-{n}"),
+            ByteRange::Span { start, end } => format!("bytes={start}-{}", end.saturating_sub(1)),
+        }
+    }
+}
+
+/// The answer to a range request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RangeResponse {
+    NotFound,
+    /// `206 Partial Content`: `body` holds the bytes from offset `start`; `total` is the file's
+    /// size when the server gave it (`Content-Range: bytes a-b/total`).
+    Partial {
+        start: u64,
+        total: Option<u64>,
+        body: Vec<u8>,
+    },
+    /// The server does not serve ranges (it answered 200 with the whole file, or 416); the
+    /// body was not read.
+    Unsupported,
 }
 
 /// A [`PageStore`] in memory: for tests, and for long-lived processes.
@@ -360,7 +399,11 @@ impl IndexClient {
         let index = &self.inner.indexes[position];
         let url = index.url.project_url(normalized);
         let store = self.inner.options.page_store.as_ref();
-        let cached = store.and_then(|s| s.load(&url));
+        let fresh = store.and_then(|s| s.load_fresh(&url));
+        let cached = match fresh {
+            Some(_) => None,
+            None => store.and_then(|s| s.load(&url)),
+        };
         let request = Request {
             http: &index.http,
             url: &url,
@@ -369,8 +412,22 @@ impl IndexClient {
             subject: normalized,
             max_bytes: MAX_PAGE_BYTES,
             validators: cached.as_ref(),
+            range: None,
         };
-        let fetched = match self.get_with_retries(request).await? {
+        let from_store = fresh.is_some();
+        let outcome = match fresh {
+            Some(page) => Outcome::Body(page),
+            None => self.get_with_retries(request).await?,
+        };
+        let fetched = match outcome {
+            Outcome::Partial { .. } | Outcome::RangeUnsupported => {
+                return Err(IndexError::Malformed {
+                    project: normalized.to_owned(),
+                    index: index.url.redacted(),
+                    message: "answered a request without a Range header with partial content"
+                        .to_owned(),
+                });
+            }
             Outcome::NotFound => return Ok(None),
             Outcome::NotModified => match cached {
                 Some(page) => page,
@@ -385,7 +442,8 @@ impl IndexClient {
             },
             Outcome::Body(page) => {
                 let revalidatable = page.etag.is_some() || page.last_modified.is_some();
-                if let Some(store) = store.filter(|_| revalidatable) {
+                // A page that came from the store's fresh copy is not written back.
+                if let Some(store) = store.filter(|_| revalidatable && !from_store) {
                     store.store(&url, &page);
                 }
                 page
@@ -418,6 +476,74 @@ impl IndexClient {
         url: &url::Url,
         max_bytes: usize,
     ) -> Result<Option<Vec<u8>>, IndexError> {
+        let target = self.file_target(url)?;
+        let request = target.request(max_bytes, None);
+        match self.get_with_retries(request).await? {
+            Outcome::Body(fetched) => Ok(Some(fetched.body)),
+            Outcome::NotFound => Ok(None),
+            Outcome::NotModified => {
+                Err(target.malformed("answered 304 Not Modified to an unconditional request"))
+            }
+            Outcome::Partial { .. } | Outcome::RangeUnsupported => {
+                Err(target
+                    .malformed("answered a request without a Range header with partial content"))
+            }
+        }
+    }
+
+    /// Downloads part of a file, as [`IndexClient::fetch_file`] does the whole (same
+    /// credentials, retries and redaction). A `206` whose `Content-Range` does not match the
+    /// request or the body is an error; a server that ignores ranges gives
+    /// [`RangeResponse::Unsupported`] and its body is not read. At most `max_bytes` are read.
+    pub async fn fetch_file_range(
+        &self,
+        url: &url::Url,
+        range: ByteRange,
+        max_bytes: usize,
+    ) -> Result<RangeResponse, IndexError> {
+        let target = self.file_target(url)?;
+        let header = range.header();
+        let request = target.request(max_bytes, Some(&header));
+        let (page, content_range) = match self.get_with_retries(request).await? {
+            Outcome::NotFound => return Ok(RangeResponse::NotFound),
+            Outcome::RangeUnsupported => return Ok(RangeResponse::Unsupported),
+            Outcome::Partial {
+                page,
+                content_range,
+            } => (page, content_range),
+            Outcome::Body(_) | Outcome::NotModified => {
+                return Ok(RangeResponse::Unsupported);
+            }
+        };
+        let Some((start, end, total)) = content_range.as_deref().and_then(parse_content_range)
+        else {
+            return Err(target.malformed("answered 206 without a valid Content-Range header"));
+        };
+        let consistent = end >= start
+            && page.body.len() as u64 == end - start + 1
+            && total.is_none_or(|t| end < t)
+            && match range {
+                ByteRange::Suffix(n) => total.is_none_or(|t| end + 1 == t && t - start <= n),
+                ByteRange::Span { start: s, end: e } => start == s && end < e,
+            };
+        if !consistent {
+            return Err(target.malformed(&format!(
+                "answered range {} with bytes {start}-{end} ({} bytes)",
+                header,
+                page.body.len()
+            )));
+        }
+        Ok(RangeResponse::Partial {
+            start,
+            total,
+            body: page.body,
+        })
+    }
+
+    /// Which client and credentials a file download uses: those of the configured index on the
+    /// same origin (scheme, host, port), as pip does; none for other hosts, which must be
+    /// https (or local).
+    fn file_target(&self, url: &url::Url) -> Result<FileTarget, IndexError> {
         let same_origin = self
             .inner
             .indexes
@@ -426,11 +552,10 @@ impl IndexClient {
         let mut clean = url.clone();
         let _ = clean.set_username("");
         let _ = clean.set_password(None);
-        let anonymous;
         let (http, index) = match same_origin {
-            Some(index) => (&index.http, &index.url),
+            Some(index) => (index.http.clone(), index.url.clone()),
             None => {
-                anonymous = IndexUrl::parse(clean.origin().ascii_serialization().as_str())
+                let anonymous = IndexUrl::parse(clean.origin().ascii_serialization().as_str())
                     .map_err(|message| IndexError::Config {
                         path: None,
                         line: None,
@@ -441,7 +566,7 @@ impl IndexClient {
                         index: anonymous.redacted(),
                     });
                 }
-                (&self.inner.strict, &anonymous)
+                (self.inner.strict.clone(), anonymous)
             }
         };
         let subject = clean
@@ -450,24 +575,12 @@ impl IndexClient {
             .filter(|s| !s.is_empty())
             .unwrap_or("file")
             .to_owned();
-        let request = Request {
+        Ok(FileTarget {
             http,
-            url: &clean,
+            url: clean,
             index,
-            accept: "*/*",
-            subject: &subject,
-            max_bytes,
-            validators: None,
-        };
-        match self.get_with_retries(request).await? {
-            Outcome::Body(fetched) => Ok(Some(fetched.body)),
-            Outcome::NotFound => Ok(None),
-            Outcome::NotModified => Err(IndexError::Malformed {
-                project: subject,
-                index: index.redacted(),
-                message: "answered 304 Not Modified to an unconditional request".to_owned(),
-            }),
-        }
+            subject,
+        })
     }
 
     /// One GET with bounded retries: connection errors, timeouts, broken-off bodies, 5xx and 429
@@ -485,6 +598,10 @@ impl IndexClient {
                 .header(reqwest::header::ACCEPT, req.accept);
             if let Some(creds) = req.index.credentials() {
                 request = request.basic_auth(&creds.username, creds.password.as_ref());
+            }
+            if let Some(range) = req.range {
+                // With a Range header reqwest asks for no compression: offsets stay raw bytes.
+                request = request.header(reqwest::header::RANGE, range);
             }
             if let Some(cached) = req.validators {
                 if let Some(etag) = &cached.etag {
@@ -506,8 +623,26 @@ impl IndexClient {
                     if status == reqwest::StatusCode::NOT_MODIFIED {
                         return Ok(Outcome::NotModified);
                     }
+                    let partial = status == reqwest::StatusCode::PARTIAL_CONTENT;
+                    if req.range.is_some()
+                        && (status == reqwest::StatusCode::RANGE_NOT_SATISFIABLE
+                            || (status.is_success() && !partial))
+                    {
+                        return Ok(Outcome::RangeUnsupported);
+                    }
                     if status.is_success() {
+                        let content_range = response
+                            .headers()
+                            .get(reqwest::header::CONTENT_RANGE)
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned);
                         match read_body(response, req.max_bytes).await {
+                            Ok(Ok(page)) if partial && req.range.is_some() => {
+                                return Ok(Outcome::Partial {
+                                    page,
+                                    content_range,
+                                });
+                            }
                             Ok(Ok(fetched)) => return Ok(Outcome::Body(fetched)),
                             Ok(Err(message)) => {
                                 return Err(IndexError::Malformed {
@@ -563,6 +698,48 @@ impl IndexClient {
     }
 }
 
+struct FileTarget {
+    http: reqwest::Client,
+    url: url::Url,
+    index: IndexUrl,
+    subject: String,
+}
+
+impl FileTarget {
+    fn request<'a>(&'a self, max_bytes: usize, range: Option<&'a str>) -> Request<'a> {
+        Request {
+            http: &self.http,
+            url: &self.url,
+            index: &self.index,
+            accept: "*/*",
+            subject: &self.subject,
+            max_bytes,
+            validators: None,
+            range,
+        }
+    }
+
+    fn malformed(&self, message: &str) -> IndexError {
+        IndexError::Malformed {
+            project: self.subject.clone(),
+            index: self.index.redacted(),
+            message: message.to_owned(),
+        }
+    }
+}
+
+/// `bytes a-b/total` or `bytes a-b/*` → (a, b, total).
+fn parse_content_range(value: &str) -> Option<(u64, u64, Option<u64>)> {
+    let rest = value.trim().strip_prefix("bytes ")?;
+    let (span, total) = rest.split_once('/')?;
+    let (a, b) = span.split_once('-')?;
+    let total = match total.trim() {
+        "*" => None,
+        t => Some(t.parse().ok()?),
+    };
+    Some((a.trim().parse().ok()?, b.trim().parse().ok()?, total))
+}
+
 struct Request<'a> {
     http: &'a reqwest::Client,
     /// Without credentials: they go in a header, never in a URL an error could print.
@@ -575,12 +752,20 @@ struct Request<'a> {
     max_bytes: usize,
     /// A stored copy to revalidate (`If-None-Match` / `If-Modified-Since`).
     validators: Option<&'a CachedPage>,
+    /// A `Range` header value: a 206 answer becomes [`Outcome::Partial`], a 200 or 416
+    /// [`Outcome::RangeUnsupported`] (body unread).
+    range: Option<&'a str>,
 }
 
 enum Outcome {
     NotFound,
     NotModified,
     Body(CachedPage),
+    Partial {
+        page: CachedPage,
+        content_range: Option<String>,
+    },
+    RangeUnsupported,
 }
 
 enum Failure {
@@ -755,6 +940,19 @@ mod tests {
         ));
         assert!(checked_name("").is_err());
         assert!(checked_name("-x").is_err());
+    }
+
+    #[test]
+    fn content_range_parses_and_rejects_garbage() {
+        assert_eq!(
+            parse_content_range("bytes 10-19/100"),
+            Some((10, 19, Some(100)))
+        );
+        assert_eq!(parse_content_range("bytes 0-0/*"), Some((0, 0, None)));
+        assert_eq!(parse_content_range("items 0-1/2"), None);
+        assert_eq!(parse_content_range("bytes -5/10"), None);
+        assert_eq!(ByteRange::Suffix(64).header(), "bytes=-64");
+        assert_eq!(ByteRange::Span { start: 5, end: 10 }.header(), "bytes=5-9");
     }
 
     #[test]

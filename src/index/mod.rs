@@ -13,8 +13,10 @@
 //! ```
 
 mod blocking;
+pub mod cache;
 mod client;
 pub mod config;
+pub mod metadata;
 pub mod simple;
 pub mod tls;
 pub mod url;
@@ -22,10 +24,16 @@ pub mod url;
 use std::path::PathBuf;
 
 pub use blocking::BlockingIndexClient;
+pub use cache::{Cache, DiskPageStore, MetadataCache};
 pub use client::{
-    CachedPage, ClientOptions, FoundPage, IndexClient, MemoryPageStore, PageStore, Project,
+    ByteRange, CachedPage, ClientOptions, FoundPage, IndexClient, MemoryPageStore, PageStore,
+    Project, RangeResponse,
 };
 pub use config::{IndexArgs, IndexInputs, IndexSettings, Origin};
+pub use metadata::{
+    DistMetadata, MetadataError, MetadataFetcher, MetadataSource, blocking_dist_metadata,
+    dist_metadata, parse_core_metadata, pick_metadata_file,
+};
 pub use simple::{CoreMetadata, DistFile, DistKind, ProjectPage, versions_of};
 pub use url::{CredentialSource, Credentials, IndexUrl, RedactedUrl};
 

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests. Each test crate uses a different subset.
 #![allow(dead_code)]
 
+pub mod dist_files;
 pub mod dists;
 pub mod index_server;
 pub mod python;
