@@ -144,6 +144,14 @@ pub fn html_page(files: &[FileSpec]) -> String {
                 r.replace('<', "&lt;").replace('>', "&gt;")
             ));
         }
+        match &f.yanked {
+            Some(Value::String(reason)) => attrs.push_str(&format!(
+                " data-yanked=\"{}\"",
+                html_escape::encode_double_quoted_attribute(reason)
+            )),
+            Some(Value::Bool(true)) => attrs.push_str(" data-yanked"),
+            _ => {}
+        }
         let fragment = f
             .sha256
             .as_ref()
@@ -215,9 +223,8 @@ impl IndexServer {
     pub async fn json_project(&self, name: &str, page: &JsonPage) {
         self.respond(
             name,
-            ResponseTemplate::new(200)
-                .insert_header("Content-Type", JSON_TYPE)
-                .set_body_string(page.to_json().to_string()),
+            // set_body_string would replace the Content-Type with text/plain, which pip rejects.
+            ResponseTemplate::new(200).set_body_raw(page.to_json().to_string(), JSON_TYPE),
         )
         .await;
     }
@@ -226,11 +233,35 @@ impl IndexServer {
     pub async fn html_project(&self, name: &str, html: &str) {
         self.respond(
             name,
-            ResponseTemplate::new(200)
-                .insert_header("Content-Type", HTML_TYPE)
-                .set_body_string(html.to_owned()),
+            ResponseTemplate::new(200).set_body_raw(html.to_owned(), HTML_TYPE),
         )
         .await;
+    }
+
+    /// Serves `json` (PEP 691) when the request's `Accept` header asks for it, else `html` (PEP 503),
+    /// as PyPI does.
+    pub async fn negotiated_project(&self, name: &str, json: String, html: String) {
+        self.page_mock(name)
+            .respond_with(Negotiated { json, html })
+            .with_priority(10)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// `/files/<filename>` answers with `bytes` (what relative links `../../files/<filename>` reach).
+    pub async fn serve_file(&self, filename: &str, bytes: Vec<u8>) {
+        let builder = Mock::given(method("GET")).and(path(format!("/files/{filename}")));
+        let builder = match &self.auth {
+            Some((user, password)) => builder.and(basic_auth(user.as_str(), password.as_str())),
+            None => builder,
+        };
+        builder
+            .respond_with(
+                ResponseTemplate::new(200).set_body_raw(bytes, "application/octet-stream"),
+            )
+            .with_priority(10)
+            .mount(&self.server)
+            .await;
     }
 
     /// Any response at `/simple/<name>/`.
@@ -267,5 +298,27 @@ impl IndexServer {
     /// Every request received (for header checks).
     pub async fn requests(&self) -> Vec<wiremock::Request> {
         self.server.received_requests().await.unwrap_or_default()
+    }
+}
+
+/// Content negotiation between the two page formats, on the request's `Accept` header.
+struct Negotiated {
+    json: String,
+    html: String,
+}
+
+impl wiremock::Respond for Negotiated {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let wants_json = request
+            .headers
+            .get_all("accept")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.contains("application/vnd.pypi.simple.v1+json"));
+        if wants_json {
+            ResponseTemplate::new(200).set_body_raw(self.json.clone(), JSON_TYPE)
+        } else {
+            ResponseTemplate::new(200).set_body_raw(self.html.clone(), HTML_TYPE)
+        }
     }
 }

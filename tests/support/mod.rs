@@ -2,5 +2,7 @@
 #![allow(dead_code)]
 
 pub mod dist_files;
+pub mod dists;
 pub mod index_server;
+pub mod python;
 pub mod tls_server;
