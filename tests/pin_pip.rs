@@ -721,7 +721,6 @@ async fn index_404_is_an_error_and_the_file_is_untouched() {
 /// Issue 3 asks that a 404 names the index too (as the garbage and wrong-length errors do); with
 /// several indexes configured, "which one" is the first question a user has.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "mlsupply-pin's 404 message names the package but not the index yet"]
 async fn index_404_message_names_the_index() {
     let (server, _built) = serve(PageFormat::Json).await;
     let text = format!("{LOOSE}not-on-this-index>=1\n");

@@ -10,8 +10,20 @@ use super::simple::ProjectPage;
 /// [`IndexClient`] behind blocking calls. Must not be used from inside an async runtime (tokio
 /// forbids nested `block_on`); async code uses [`IndexClient`] directly.
 pub struct BlockingIndexClient {
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until dropped (see the `Drop` impl).
+    runtime: Option<tokio::runtime::Runtime>,
     client: IndexClient,
+}
+
+impl Drop for BlockingIndexClient {
+    /// Shuts the runtime down without waiting: a lost DNS answer leaves a resolver thread
+    /// blocked for the system's 5 s retry, and a plain drop would make the process wait for it
+    /// after all the work is done.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl std::fmt::Debug for BlockingIndexClient {
@@ -31,7 +43,16 @@ impl BlockingIndexClient {
             .build()
             .map_err(|e| IndexError::Client(format!("cannot start the async runtime: {e}")))?;
         let client = IndexClient::new(settings, options)?;
-        Ok(BlockingIndexClient { runtime, client })
+        Ok(BlockingIndexClient {
+            runtime: Some(runtime),
+            client,
+        })
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.runtime
+            .as_ref()
+            .expect("the runtime lives until the client is dropped")
     }
 
     pub fn client(&self) -> &IndexClient {
@@ -40,22 +61,22 @@ impl BlockingIndexClient {
 
     /// Runs any future of the async client (or the caller's own) on this client's runtime.
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
-        self.runtime.block_on(future)
+        self.runtime().block_on(future)
     }
 
     /// See [`IndexClient::project`].
     pub fn project(&self, name: &str) -> Result<Option<Project>, IndexError> {
-        self.runtime.block_on(self.client.project(name))
+        self.runtime().block_on(self.client.project(name))
     }
 
     /// See [`IndexClient::page`].
     pub fn page(&self, name: &str) -> Result<Option<Arc<ProjectPage>>, IndexError> {
-        self.runtime.block_on(self.client.page(name))
+        self.runtime().block_on(self.client.page(name))
     }
 
     /// See [`IndexClient::projects`].
     pub fn projects(&self, names: &[String]) -> Vec<(String, Result<Option<Project>, IndexError>)> {
-        self.runtime.block_on(self.client.projects(names))
+        self.runtime().block_on(self.client.projects(names))
     }
 
     /// See [`IndexClient::fetch_file`].
@@ -64,7 +85,7 @@ impl BlockingIndexClient {
         url: &url::Url,
         max_bytes: usize,
     ) -> Result<Option<Vec<u8>>, IndexError> {
-        self.runtime
+        self.runtime()
             .block_on(self.client.fetch_file(url, max_bytes))
     }
 }

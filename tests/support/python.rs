@@ -134,7 +134,6 @@ impl Python {
             .unwrap_or_else(|err| panic!("cannot open {}: {err}", lock_path.display()));
         // Blocks while another test binary builds the venv; released when `lock` drops.
         // The library's MSRV is 1.88; only the tests need File::lock (1.89).
-        #[allow(clippy::incompatible_msrv)]
         lock.lock()
             .unwrap_or_else(|err| panic!("cannot lock {}: {err}", lock_path.display()));
 
