@@ -657,7 +657,7 @@ fn read_arguments(file: &SourceFile, mode: Mode, words: &[Word], out: &mut Extra
             let value_text = &value.as_str()[range.clone()];
             if spec.requirement.contains(&option) || spec.constraint.contains(&option) {
                 let literal = (range.start..range.end).all(|b| value.is_literal_at(b));
-                // URLs are not followed, and absolute paths (`/tmp/req.txt` in a Dockerfile,
+                // URLs are not followed, and absolute paths (`/opt/req.txt` in a Dockerfile,
                 // `~/x`, `C:\\x`) name files of another machine: never read them from ours.
                 let absolute = value_text.starts_with(['/', '\\', '~'])
                     || value_text.as_bytes().get(1) == Some(&b':')
@@ -1666,7 +1666,7 @@ mod tests {
         let file = SourceFile::new(
             "ci/install.sh",
             Path::new("repo").join("ci").join("install.sh"),
-            "pip install -r requirements.txt -c c.txt --requirement=dev.txt -rx.txt -r https://x/r.txt -r $R -r /tmp/r.txt -r ~/r.txt -r C:\\\\r.txt\n".to_string(),
+            "pip install -r requirements.txt -c c.txt --requirement=dev.txt -rx.txt -r https://x/r.txt -r $R -r /opt/r.txt -r ~/r.txt -r C:\\\\r.txt\n".to_string(),
         );
         let out = extract_shell(&file);
         let got: Vec<(String, bool, u32, u32)> = out
