@@ -14,6 +14,7 @@ pub mod finding;
 pub mod index;
 pub mod notebookjson;
 pub mod output;
+pub mod pep508;
 pub mod pin;
 pub mod pyparse;
 pub mod reqfile;

@@ -9,7 +9,6 @@ use std::convert::Infallible;
 use std::fmt;
 use std::ops::Range;
 use std::path::Path;
-use std::str::FromStr;
 
 use super::manifest_text::DecodedStr;
 use super::{DeclaredDep, Extracted};
@@ -94,22 +93,9 @@ pub fn is_valid_name(name: &str) -> bool {
 
 /// `None` if `text` is a valid PEP 508 requirement, else the parser's message.
 fn validate(text: &str) -> Option<String> {
-    // pep508_rs 0.9.2 panics ("`PackageName` validation should match PEP 508 parsing") on a
-    // name ending in `.`, `-` or `_` that is followed by another character (`"foo- x"`), so
-    // that case is answered here. A scanned file must not be able to crash the scanner.
-    let trimmed = text.trim_start();
-    let run = trimmed
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
-        .unwrap_or(trimmed.len());
-    if run > 0 && run < trimmed.len() && trimmed[..run].ends_with(['.', '-', '_']) {
-        return Some("package name must end with a letter or digit".to_string());
-    }
-    // Other parser panics, should there be any, become an error rather than a crash.
-    match std::panic::catch_unwind(|| pep508_rs::Requirement::<AnyUrl>::from_str(text)) {
-        Ok(Ok(_)) => None,
-        Ok(Err(err)) => Some(err.message.to_string()),
-        Err(_) => Some("the requirement parser failed on this text".to_string()),
-    }
+    crate::pep508::parse::<AnyUrl>(text)
+        .err()
+        .map(|failure| failure.message)
 }
 
 /// Accepts any `name @ url` target as written: validating URLs is not our job, and
@@ -286,7 +272,7 @@ mod tests {
         }
         assert_eq!(
             check_requirement("foo-").error.as_deref(),
-            Some("Package name must end with an alphanumeric character, not '-'")
+            Some("package name `foo-` must end with a letter or digit")
         );
     }
 

@@ -6,10 +6,9 @@ use std::convert::Infallible;
 use std::fmt;
 use std::ops::Range;
 use std::path::Path;
-use std::str::FromStr;
 
 use pep508_rs::marker::MarkerTree;
-use pep508_rs::{Pep508Error, Pep508Url, VersionOrUrl};
+use pep508_rs::{Pep508Url, VersionOrUrl};
 
 use super::lines::{Logical, find_env_vars, py_space};
 use super::options::{self, ParsedOptions};
@@ -42,85 +41,13 @@ type Pep508Requirement = pep508_rs::Requirement<RawUrl>;
 /// Why a PEP 508 requirement is invalid: a message and the byte range it points at.
 type Pep508Failure = (String, Range<usize>);
 
-/// `pep508_rs` 0.9 panics (an `expect`) on a name or extra that ends in `.`, `-` or `_` and is
-/// followed by more text (`a_ ==1`, `x[a_]`). Such input is reported here instead.
-fn pep508_panic_guard(text: &str) -> Option<Pep508Failure> {
-    let bytes = text.as_bytes();
-    let ends_badly = |run: &[u8]| {
-        run.first().is_some_and(u8::is_ascii_alphanumeric)
-            && run.last().is_some_and(|b| matches!(b, b'.' | b'-' | b'_'))
-    };
-    let start = text.len() - text.trim_start().len();
-    let name_len = bytes[start..]
-        .iter()
-        .take_while(|b| is_name_byte(**b))
-        .count();
-    let name = &bytes[start..start + name_len];
-    if ends_badly(name) {
-        let end = start + name_len;
-        return Some((
-            format!(
-                "package name `{}` must end with a letter or digit",
-                &text[start..end]
-            ),
-            end - 1..end,
-        ));
-    }
-    let after = start + name_len;
-    let open = after + (text[after..].len() - text[after..].trim_start().len());
-    if bytes.get(open) != Some(&b'[') {
-        return None;
-    }
-    let close = text[open..].find(']').map_or(text.len(), |i| open + i);
-    let mut i = open + 1;
-    while i < close {
-        let run = bytes[i..close]
-            .iter()
-            .take_while(|b| is_name_byte(**b))
-            .count();
-        if run == 0 {
-            i += 1;
-            continue;
-        }
-        if ends_badly(&bytes[i..i + run]) {
-            return Some((
-                format!(
-                    "extra name `{}` must end with a letter or digit",
-                    &text[i..i + run]
-                ),
-                i + run - 1..i + run,
-            ));
-        }
-        i += run;
-    }
-    None
-}
-
-/// `pep508_rs`'s parse, made panic-free: the known panics are guarded against, and any other
-/// is caught and reported as an error on the requirement instead of aborting the scan.
+/// `crate::pep508::parse`, with the failure as the `(message, range)` pair this module uses.
 fn parse_pep508(text: &str) -> Result<Pep508Requirement, Pep508Failure> {
-    if let Some(failure) = pep508_panic_guard(text) {
-        return Err(failure);
-    }
-    match std::panic::catch_unwind(|| Pep508Requirement::from_str(text)) {
-        Ok(Ok(requirement)) => Ok(requirement),
-        Ok(Err(err)) => Err((err.message.to_string(), pep508_error_range(&err, text))),
-        Err(_) => Err((
-            "the PEP 508 parser failed on this requirement".to_string(),
-            0..text.len(),
-        )),
-    }
+    crate::pep508::parse(text).map_err(|failure| (failure.message, failure.range))
 }
 
 fn parse_marker_tree(text: &str) -> Result<MarkerTree, Pep508Failure> {
-    match std::panic::catch_unwind(|| MarkerTree::from_str(text)) {
-        Ok(Ok(tree)) => Ok(tree),
-        Ok(Err(err)) => Err((err.message.to_string(), pep508_error_range(&err, text))),
-        Err(_) => Err((
-            "the PEP 508 marker parser failed on this marker".to_string(),
-            0..text.len(),
-        )),
-    }
+    crate::pep508::parse_marker(text).map_err(|failure| (failure.message, failure.range))
 }
 
 const VCS_SCHEMES: &[&str] = &[
@@ -240,28 +167,6 @@ fn error(range: Range<usize>, message: impl Into<String>) -> Diagnostic {
         severity: DiagnosticSeverity::Error,
         message: message.into(),
     }
-}
-
-/// The byte range of `text` a `pep508_rs` error points at, on character boundaries.
-fn pep508_error_range<T: Pep508Url>(err: &Pep508Error<T>, text: &str) -> Range<usize> {
-    let floor = |mut i: usize| {
-        i = i.min(text.len());
-        while !text.is_char_boundary(i) {
-            i -= 1;
-        }
-        i
-    };
-    let start = floor(err.start);
-    let mut end = floor(err.start.saturating_add(err.len)).max(start);
-    while !text.is_char_boundary(end) {
-        end += 1;
-    }
-    if start == end {
-        // An error at the end of the text: point at its last character.
-        let last = text[..start].chars().next_back().map_or(0, char::len_utf8);
-        return start - last..start;
-    }
-    start..end
 }
 
 /// A requirement line (everything before the first option).

@@ -66,26 +66,10 @@ impl Pep508Url for UrlText {
 
 /// Parses one PEP 508 requirement from untrusted text, as an error rather than a panic.
 ///
-/// `pep508_rs` 0.9.2 panics on a name that ends in `.`, `-` or `_` and is followed by more
-/// text (`"foo- x"`); that case is answered before the parser sees it, and any other parser
-/// panic becomes an error too.
+/// Goes through [`crate::pep508::parse`], which answers the inputs `pep508_rs` would panic on.
 pub fn parse_requirement(text: &str) -> Result<Requirement, String> {
-    let trimmed = text.trim_start();
-    let run = trimmed
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
-        .unwrap_or(trimmed.len());
-    if run > 0 && run < trimmed.len() && trimmed[..run].ends_with(['.', '-', '_']) {
-        return Err(format!(
-            "invalid requirement {text:?}: package name must end with a letter or digit"
-        ));
-    }
-    match std::panic::catch_unwind(|| Requirement::from_str(text)) {
-        Ok(Ok(requirement)) => Ok(requirement),
-        Ok(Err(err)) => Err(format!("invalid requirement {text:?}: {}", err.message)),
-        Err(_) => Err(format!(
-            "invalid requirement {text:?}: the requirement parser failed on this text"
-        )),
-    }
+    crate::pep508::parse(text)
+        .map_err(|failure| format!("invalid requirement {text:?}: {}", failure.message))
 }
 
 /// One release of a package as the index lists it.

@@ -1,0 +1,183 @@
+//! `pep508_rs`, made safe for untrusted text: every PEP 508 parse of scanned files, index
+//! metadata and command lines goes through here.
+//!
+//! `pep508_rs` 0.9 panics (an `expect`) on a name or extra that ends in `.`, `-` or `_` and is
+//! followed by more text (`a_ ==1`, `x[a_]`). Such input is answered before the parser sees it —
+//! a panic would also print its message on the user's terminal — and any other panic of the
+//! parser is caught and becomes an error, so a hostile file cannot crash a scan.
+
+use std::ops::Range;
+use std::str::FromStr;
+
+use pep508_rs::marker::MarkerTree;
+use pep508_rs::{Pep508Error, Pep508Url, Requirement};
+
+/// Why a requirement or marker is invalid: a message and the byte range of `text` it points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub message: String,
+    pub range: Range<usize>,
+}
+
+/// Parses one PEP 508 requirement. `U` decides what a `name @ url` target becomes; pass a type
+/// that keeps the text as written (`pep508_rs`'s default URL type expands `${VAR}` from the
+/// environment, which must never happen to a scanned file).
+pub fn parse<U: Pep508Url>(text: &str) -> Result<Requirement<U>, Failure> {
+    if let Some(failure) = panic_guard(text) {
+        return Err(failure);
+    }
+    match std::panic::catch_unwind(|| Requirement::<U>::from_str(text)) {
+        Ok(Ok(requirement)) => Ok(requirement),
+        Ok(Err(err)) => Err(Failure {
+            message: err.message.to_string(),
+            range: error_range(&err, text),
+        }),
+        Err(_) => Err(Failure {
+            message: "the PEP 508 parser failed on this requirement".to_string(),
+            range: 0..text.len(),
+        }),
+    }
+}
+
+/// Parses one PEP 508 marker expression.
+pub fn parse_marker(text: &str) -> Result<MarkerTree, Failure> {
+    match std::panic::catch_unwind(|| MarkerTree::from_str(text)) {
+        Ok(Ok(tree)) => Ok(tree),
+        Ok(Err(err)) => Err(Failure {
+            message: err.message.to_string(),
+            range: error_range(&err, text),
+        }),
+        Err(_) => Err(Failure {
+            message: "the PEP 508 marker parser failed on this marker".to_string(),
+            range: 0..text.len(),
+        }),
+    }
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_')
+}
+
+/// The inputs `pep508_rs` 0.9 would panic on: a leading name, or an extra, ending in `.`, `-`
+/// or `_` and followed by more text.
+fn panic_guard(text: &str) -> Option<Failure> {
+    let bytes = text.as_bytes();
+    let ends_badly = |run: &[u8]| {
+        run.first().is_some_and(u8::is_ascii_alphanumeric)
+            && run.last().is_some_and(|b| matches!(b, b'.' | b'-' | b'_'))
+    };
+    let start = text.len() - text.trim_start().len();
+    let name_len = bytes[start..]
+        .iter()
+        .take_while(|b| is_name_byte(**b))
+        .count();
+    if ends_badly(&bytes[start..start + name_len]) {
+        let end = start + name_len;
+        return Some(Failure {
+            message: format!(
+                "package name `{}` must end with a letter or digit",
+                &text[start..end]
+            ),
+            range: end - 1..end,
+        });
+    }
+    let after = start + name_len;
+    let open = after + (text[after..].len() - text[after..].trim_start().len());
+    if bytes.get(open) != Some(&b'[') {
+        return None;
+    }
+    let close = text[open..].find(']').map_or(text.len(), |i| open + i);
+    let mut i = open + 1;
+    while i < close {
+        let run = bytes[i..close]
+            .iter()
+            .take_while(|b| is_name_byte(**b))
+            .count();
+        if run == 0 {
+            i += 1;
+            continue;
+        }
+        if ends_badly(&bytes[i..i + run]) {
+            return Some(Failure {
+                message: format!(
+                    "extra name `{}` must end with a letter or digit",
+                    &text[i..i + run]
+                ),
+                range: i + run - 1..i + run,
+            });
+        }
+        i += run;
+    }
+    None
+}
+
+/// The byte range of `text` a `pep508_rs` error points at, on character boundaries.
+fn error_range<T: Pep508Url>(err: &Pep508Error<T>, text: &str) -> Range<usize> {
+    let floor = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let start = floor(err.start);
+    let mut end = floor(err.start.saturating_add(err.len)).max(start);
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    if start == end {
+        // An error at the end of the text: point at its last character.
+        let last = text[..start].chars().next_back().map_or(0, char::len_utf8);
+        return start - last..start;
+    }
+    start..end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keeps a `name @ url` target as written.
+    #[derive(Debug)]
+    struct Raw;
+
+    impl std::fmt::Display for Raw {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("<url>")
+        }
+    }
+
+    impl Pep508Url for Raw {
+        type Err = std::convert::Infallible;
+        fn parse_url(_: &str, _: Option<&std::path::Path>) -> Result<Self, Self::Err> {
+            Ok(Raw)
+        }
+    }
+
+    #[test]
+    fn inputs_the_parser_would_panic_on_are_errors() {
+        for (text, range) in [
+            ("a_ ==1", 1..2),
+            ("foo- x", 3..4),
+            ("x[a_]", 3..4),
+            ("x [ok, b.]", 8..9),
+        ] {
+            let failure = parse::<Raw>(text).unwrap_err();
+            assert_eq!(failure.range, range, "{text}");
+            assert!(
+                failure.message.contains("must end with a letter or digit"),
+                "{text}"
+            );
+        }
+        assert!(parse::<Raw>("a_b[c_d] ==1").is_ok());
+        assert!(parse::<Raw>("name @ https://x/${TOKEN}/a.whl").is_ok());
+    }
+
+    #[test]
+    fn parser_errors_point_at_their_text() {
+        let failure = parse::<Raw>("numpy>>1").unwrap_err();
+        assert!(failure.range.start >= 5, "{failure:?}");
+        assert!(parse_marker("python_version >").is_err());
+        assert!(parse_marker("sys_platform == 'win32'").is_ok());
+    }
+}
