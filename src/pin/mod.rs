@@ -37,6 +37,7 @@
 //! [`Lookups`], and appends its own section at the end of a file as one more edit, so the
 //! top-level pins and their byte-exact rewriting stay as they are.
 
+pub mod closure;
 pub mod python;
 pub mod select;
 pub mod write;
