@@ -78,6 +78,78 @@ impl<'a> IndexSource<'a> {
     }
 }
 
+impl IndexSource<'_> {
+    /// Speculative prefetch, as uv does: PubGrub asks for one package at a time, so the pages
+    /// of a release's dependencies and the metadata of each one's newest stable, non-yanked
+    /// release are fetched concurrently now (bounded by the client). A wrong guess costs one
+    /// fetch; failures are left for the real request to report.
+    pub fn prefetch(&self, requirements: &[resolve::Requirement], initial: bool) {
+        // Requirements of extras are skipped: a package like transformers lists hundreds of
+        // them, and few are ever asked for.
+        let mut wanted: Vec<String> = requirements
+            .iter()
+            .filter(|r| {
+                !r.marker
+                    .try_to_string()
+                    .is_some_and(|m| m.contains("extra"))
+            })
+            .map(|r| r.name.to_string())
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        let unknown: Vec<String> = match self.projects.lock() {
+            Ok(known) => wanted
+                .iter()
+                .filter(|name| !known.contains_key(*name))
+                .cloned()
+                .collect(),
+            Err(_) => return,
+        };
+        let fetched = if unknown.is_empty() {
+            Vec::new()
+        } else {
+            self.client.projects(&unknown)
+        };
+        // Each project's metadata is guessed once: when its page is first fetched here (or, for
+        // the file's own requirements, at the start).
+        let guess: Vec<String> = if initial { wanted } else { unknown };
+        let mut files: Vec<DistFile> = Vec::new();
+        if let Ok(mut memo) = self.projects.lock() {
+            for (name, result) in fetched {
+                if let Ok(found) = result {
+                    memo.insert(name, found);
+                }
+            }
+            for name in &guess {
+                let Some(Some(project)) = memo.get(name) else {
+                    continue;
+                };
+                let newest = project
+                    .versions_of()
+                    .into_iter()
+                    .rev()
+                    .find(|(v, files)| !v.any_prerelease() && files.iter().any(|f| !f.yanked))
+                    .and_then(|(_, files)| crate::index::pick_metadata_file(&files).cloned());
+                files.extend(newest);
+            }
+        }
+        if files.is_empty() {
+            return;
+        }
+        let fetcher = self.fetcher.clone();
+        self.client.block_on(async move {
+            let mut set = tokio::task::JoinSet::new();
+            for file in files {
+                let fetcher = fetcher.clone();
+                set.spawn(async move {
+                    let _ = fetcher.get(&file).await;
+                });
+            }
+            while set.join_next().await.is_some() {}
+        });
+    }
+}
+
 impl PackageSource for IndexSource<'_> {
     fn versions(&self, name: &PackageName) -> Result<Vec<Candidate>, SourceError> {
         let project = self
@@ -135,6 +207,7 @@ impl PackageSource for IndexSource<'_> {
         for req in &meta.requires_dist {
             requires_dist.push(resolve::parse_requirement(&req.to_string()).map_err(invalid)?);
         }
+        self.prefetch(&requires_dist, false);
         Ok(Metadata {
             requires_dist,
             requires_python: meta.requires_python.clone(),
@@ -229,6 +302,7 @@ pub fn plan(
                 }
             }
         }
+        source.prefetch(&requirements, true);
         let input = ResolveInput {
             requirements,
             constraints,
