@@ -91,7 +91,8 @@ for set in $SETS; do
     for py in 3.11 3.12; do
       if PIP_CONFIG_FILE=/dev/null "$VENV/bin/python" -m pip install --quiet --dry-run \
           --ignore-installed --require-hashes --python-version "$py" --only-binary=:all: \
-          --index-url "$INDEX_URL" --no-cache-dir -r "$m_out" >"$work/pip-$py.log" 2>&1; then
+          --target "$work/pip-target-$py" --index-url "$INDEX_URL" --no-cache-dir -r "$m_out" \
+          >"$work/pip-$py.log" 2>&1; then
         echo "pip $py (with dependencies, hash mode): accepted"
       else
         echo "pip $py: REFUSED (see $work/pip-$py.log)"; tail -3 "$work/pip-$py.log"; status=1
