@@ -110,6 +110,12 @@ rules! {
     UNSUPPORTED_PYTHON = "unsupported-python", Pin, Warning, "3.0",
         "A pinned version has no file for the target Python",
         "Every file of the pinned version declares a Requires-Python that excludes the target Python (--python-version, else the lowest allowed by pyproject.toml), so pip cannot install it there. Pin a version that supports it, or add a python_version marker to the line.";
+    MISSING_DEPENDENCY = "missing-dependency", Pin, Error, "6.0",
+        "A dependency of a requirement is not pinned in the file",
+        "pip's hash mode installs only what the file pins with hashes, and stops at the first dependency it does not find there. `mlsupply-pin --fix` resolves the full closure and pins the missing packages, with hashes, in a managed section at the end of the file.";
+    DYNAMIC_METADATA = "dynamic-metadata", Pin, Warning, "4.0",
+        "A release's dependencies are known only by building it",
+        "The release publishes only an sdist whose Requires-Dist is dynamic, so its dependencies cannot be read without running its build code, which mlsupply never does. The resolver passed over it; pin a version with a wheel, or list its dependencies yourself.";
 }
 
 /// The rule with id `id`, if there is one.

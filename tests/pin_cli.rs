@@ -13,14 +13,19 @@ use wiremock::ResponseTemplate;
 const BIN: &str = env!("CARGO_BIN_EXE_mlsupply-pin");
 
 /// Runs the binary in `dir` with a scrubbed environment: no pip.conf, netrc or PIP_* of the
-/// machine, no colour.
+/// machine, no colour. `--no-deps`: these tests are about the listed requirements, and their
+/// index lists fake files (the closure is proved in `pin_closure.rs`).
 fn run(dir: &Path, args: &[&str]) -> Output {
     run_env(dir, args, &[])
 }
 
 fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let devnull = if cfg!(windows) { "nul" } else { "/dev/null" };
+    let no_deps = !args
+        .iter()
+        .any(|a| ["--offline", "--dump-config"].contains(a));
     Command::new(BIN)
+        .args(no_deps.then_some("--no-deps"))
         .args(args)
         .current_dir(dir)
         .env_clear()

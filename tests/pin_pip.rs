@@ -543,7 +543,7 @@ async fn fixed_file_is_accepted_by_pip_in_hash_mode() {
             .await;
             assert_eq!(run.versions(), oracle.versions());
 
-            // A second --fix changes nothing; all that remains is the warning about the exact pin
+            // A second --fix changes nothing; what remains is the warning about the exact pin
             // of a yanked release, which quotes the index's reason.
             let before = std::fs::read(&path).unwrap();
             let url = server.index_url();
@@ -561,9 +561,14 @@ async fn fixed_file_is_accepted_by_pip_in_hash_mode() {
             )
             .await;
             assert_eq!(code(&again), 1, "{}", describe(&again));
+            // ...and, from the closure (issue 4), that gamma-lib's sdist has dynamic metadata, so
+            // its dependencies cannot be known without building it.
             assert_eq!(
                 json_findings(&again),
-                vec![("yanked-version".to_owned(), "zeta".to_owned())]
+                vec![
+                    ("yanked-version".to_owned(), "zeta".to_owned()),
+                    ("dynamic-metadata".to_owned(), "gamma-lib".to_owned())
+                ]
             );
             assert!(
                 String::from_utf8_lossy(&again.stdout).contains("CVE-2099-0001: do not use"),

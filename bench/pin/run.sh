@@ -82,7 +82,7 @@ for set in $SETS; do
   m_out=$work/mlsupply/requirements.txt
   m_prep="rm -rf '$work/mlsupply/home' && mkdir -p '$work/mlsupply/home' && cp '$input' '$m_out'"
   # --fix exits 1 when it changed the file: that is the expected outcome here; 2 is an error.
-  m_cmd="HOME='$work/mlsupply/home' XDG_CACHE_HOME='$work/mlsupply/home/cache' PIP_CONFIG_FILE=/dev/null '$PIN' '$m_out' --fix --no-config --python-version $TARGET_PYTHON --index-url '$INDEX_URL' >/dev/null || [ \$? -eq 1 ]"
+  m_cmd="HOME='$work/mlsupply/home' XDG_CACHE_HOME='$work/mlsupply/home/cache' PIP_CONFIG_FILE=/dev/null '$PIN' '$m_out' --fix --no-deps --no-config --python-version $TARGET_PYTHON --index-url '$INDEX_URL' >/dev/null || [ \$? -eq 1 ]"
 
   u_out=$work/uv/requirements.txt
   u_prep="rm -f '$u_out'"

@@ -8,10 +8,12 @@ use clap::{ArgGroup, Parser};
 use mlsupply::cli::CommonArgs;
 use mlsupply::exit::Exit;
 use mlsupply::index::{
-    BlockingIndexClient, ClientOptions, IndexArgs, IndexInputs, IndexSettings, IndexUrl,
+    BlockingIndexClient, Cache, ClientOptions, IndexArgs, IndexInputs, IndexSettings, IndexUrl,
+    MetadataFetcher,
 };
 use mlsupply::output::Format;
-use mlsupply::pin::{self, Filters, OnlyBinary, PinOptions, Target, python};
+use mlsupply::pin::{self, Filters, OnlyBinary, PinOptions, Target, closure, python};
+use mlsupply::resolve::Mode;
 
 #[derive(Parser, Debug)]
 #[command(name = "mlsupply-pin", version)]
@@ -64,8 +66,25 @@ struct Cli {
 
     /// Keep only wheels for these platform tags (and `any`), e.g. manylinux_2_17_x86_64
     /// (repeatable).
-    #[arg(long, value_name = "TAG")]
+    ///
+    /// Also resolves the transitive dependencies for the platform of the first tag only (its
+    /// markers evaluated), instead of universally.
+    #[arg(long, value_name = "TAG", conflicts_with = "universal")]
     platform: Vec<String>,
+
+    /// Resolve the transitive dependencies for every platform at once (the default): one
+    /// version per package, each added line with the marker under which it is needed.
+    #[arg(long)]
+    universal: bool,
+
+    /// Pin only the requirements the files list, as pip's --no-deps installs them: no
+    /// transitive closure, no `missing-dependency` check.
+    #[arg(long, conflicts_with = "universal")]
+    no_deps: bool,
+
+    /// Do not read or write the on-disk cache of index pages and metadata.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 fn main() -> ExitCode {
@@ -172,7 +191,12 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
             );
         }
     }
-    let client = BlockingIndexClient::new(&settings, ClientOptions::default())
+    let cache = Cache::from_env(cli.no_cache);
+    let client_options = match &cache {
+        Some(cache) => cache.client_options(ClientOptions::default()),
+        None => ClientOptions::default(),
+    };
+    let client = BlockingIndexClient::new(&settings, client_options)
         .map_err(|e| anyhow::Error::msg(mask(e.to_string())))?;
     let mut opts = opts;
     opts.indexes = client
@@ -203,7 +227,33 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
             return Ok(Exit::Error);
         }
     };
-    let outcome = pin::check_online(&ws, &opts, &lookups);
+    let mode = match cli
+        .platform
+        .iter()
+        .find(|tag| !tag.eq_ignore_ascii_case("any"))
+    {
+        Some(tag) => Mode::Platform(
+            closure::platform_environment(tag, &opts.target.python).map_err(anyhow::Error::msg)?,
+        ),
+        None => Mode::Universal,
+    };
+    let fetcher =
+        MetadataFetcher::new(client.client().clone(), cache.as_ref().map(Cache::metadata));
+    let source = closure::IndexSource::new(&client, fetcher, &lookups);
+    let mut outcome = pin::check_online(&ws, &opts, &lookups);
+    if outcome.errors.is_empty() && !cli.no_deps {
+        // The closure is resolved from the text the top-level fixes will leave, so that both
+        // edits land in one write.
+        let planned = |index: usize| closure::planned_text(&ws, &outcome, index);
+        match closure::plan(&ws, &opts, &mode, &source, &planned) {
+            Ok(found) => closure::merge(&ws, &mut outcome, found),
+            Err(err) => {
+                eprintln!("mlsupply-pin: error: {}", mask(err.to_string()));
+                eprintln!("mlsupply-pin: no file was changed");
+                return Ok(Exit::Error);
+            }
+        }
+    }
     if !outcome.errors.is_empty() {
         for err in &outcome.errors {
             eprintln!("mlsupply-pin: error: {}", mask(err.to_string()));
@@ -239,7 +289,13 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         }
         // What remains is read from the rewritten files, with the answers already fetched.
         let ws = pin::load(&target, &config);
-        let after = pin::check_online(&ws, &opts, &lookups);
+        let mut after = pin::check_online(&ws, &opts, &lookups);
+        let planned = |index: usize| closure::planned_text(&ws, &after, index);
+        if !cli.no_deps
+            && let Ok(found) = closure::plan(&ws, &opts, &mode, &source, &planned)
+        {
+            after.findings.extend(found.findings);
+        }
         return Ok(mlsupply::cli::report(
             &mut stdout,
             "mlsupply-pin",

@@ -35,8 +35,10 @@
 //!
 //! The transitive closure (issue 4) plugs in after step 4: a resolver reads the same
 //! [`Lookups`], and appends its own section at the end of a file as one more edit, so the
-//! top-level pins and their byte-exact rewriting stay as they are.
+//! top-level pins and their byte-exact rewriting stay as they are: see [`closure`] (where the
+//! section goes, what counts as a constraint, `--no-deps` to skip it).
 
+pub mod closure;
 pub mod python;
 pub mod select;
 pub mod write;

@@ -67,6 +67,33 @@ pub fn fix_edit(
     }
 }
 
+/// A new pinned requirement in the same layout as [`fix_edit`] writes, without its final line
+/// ending: `name==version ; marker \` then one `    --hash=sha256:…` line per sorted hash.
+/// Used for the transitive section, whose lines the tool writes from scratch.
+pub fn pinned_block(
+    name: &str,
+    pin: &str,
+    marker: Option<&str>,
+    hashes: &[String],
+    newline: &str,
+) -> String {
+    let mut out = format!("{name}{pin}");
+    if let Some(marker) = marker {
+        out.push_str(" ; ");
+        out.push_str(marker);
+    }
+    let mut sorted: Vec<&String> = hashes.iter().collect();
+    sorted.sort();
+    sorted.dedup();
+    for hash in sorted {
+        out.push_str(" \\");
+        out.push_str(newline);
+        out.push_str("    --hash=sha256:");
+        out.push_str(hash);
+    }
+    out
+}
+
 /// The entry's comment, cut at the end of its first physical line. A comment that ended in
 /// ` \` swallowed the following lines (pip ignored them: that is the bug being fixed), and a
 /// trailing `\` would join the comment with the next line of the file, so both go.

@@ -73,6 +73,8 @@ pub struct Meta {
     pub version: String,
     pub requires_python: Option<String>,
     pub extras: Vec<String>,
+    /// `Requires-Dist` values, PEP 508 (with markers and `extra == "…"`).
+    pub requires_dist: Vec<String>,
 }
 
 impl Meta {
@@ -87,6 +89,9 @@ impl Meta {
         }
         for extra in &self.extras {
             text.push_str(&format!("Provides-Extra: {extra}\n"));
+        }
+        for req in &self.requires_dist {
+            text.push_str(&format!("Requires-Dist: {req}\n"));
         }
         text
     }
@@ -290,6 +295,7 @@ pub enum Dist {
 pub struct Release {
     pub version: String,
     pub requires_python: Option<String>,
+    pub requires_dist: Vec<String>,
     pub yank: Yank,
     pub dists: Vec<Dist>,
 }
@@ -299,6 +305,7 @@ impl Release {
         Release {
             version: version.to_owned(),
             requires_python: None,
+            requires_dist: Vec::new(),
             yank: Yank::No,
             dists: Vec::new(),
         }
@@ -322,6 +329,12 @@ impl Release {
     /// Written into the metadata and published on the index (`requires-python`).
     pub fn requires_python(mut self, spec: &str) -> Release {
         self.requires_python = Some(spec.to_owned());
+        self
+    }
+
+    /// A `Requires-Dist` line of this release's metadata.
+    pub fn requires(mut self, requirement: &str) -> Release {
+        self.requires_dist.push(requirement.to_owned());
         self
     }
 
@@ -389,6 +402,7 @@ impl Catalogue {
                     version: release.version.clone(),
                     requires_python: release.requires_python.clone(),
                     extras: project.extras.clone(),
+                    requires_dist: release.requires_dist.clone(),
                 };
                 for dist in &release.dists {
                     let (filename, bytes) = match dist {

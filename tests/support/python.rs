@@ -209,19 +209,35 @@ impl Python {
     /// `pip install --dry-run --no-deps --ignore-installed --report` of `requirements`, with
     /// `extra` arguments (`--require-hashes`, `--python-version`, `--pre`, ...).
     pub fn dry_run(&self, index_url: &str, requirements: &Path, extra: &[&str]) -> PipRun {
+        self.dry_run_deps(index_url, requirements, extra, false)
+    }
+
+    /// [`Python::dry_run`] WITH dependencies: pip resolves the file itself, so in hash mode every
+    /// package it would install must be pinned and hashed in the file.
+    pub fn dry_run_with_deps(
+        &self,
+        index_url: &str,
+        requirements: &Path,
+        extra: &[&str],
+    ) -> PipRun {
+        self.dry_run_deps(index_url, requirements, extra, true)
+    }
+
+    fn dry_run_deps(
+        &self,
+        index_url: &str,
+        requirements: &Path,
+        extra: &[&str],
+        deps: bool,
+    ) -> PipRun {
         let report_dir = tempfile::tempdir().expect("temp dir");
         let report_path = report_dir.path().join("report.json");
         let output = self
             .pip(
                 index_url,
-                [
-                    "install",
-                    "--dry-run",
-                    "--no-deps",
-                    "--ignore-installed",
-                    "--quiet",
-                ],
+                ["install", "--dry-run", "--ignore-installed", "--quiet"],
             )
+            .args((!deps).then_some("--no-deps"))
             .args(extra)
             .arg("--report")
             .arg(&report_path)
