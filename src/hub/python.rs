@@ -629,17 +629,15 @@ impl<'m, 's> Scanner<'m, 's> {
                 if matches!(
                     qualified.as_str(),
                     "torch.load" | "torch.serialization.load"
-                ) =>
+                ) && !self.is_true(call, "weights_only") =>
             {
-                if !self.is_true(call, "weights_only") {
-                    out.hazards.push(Hazard {
-                        kind: HazardKind::PickleLoad {
-                            call: api.clone(),
-                            why: "without `weights_only=True` unpickles the file, which runs any code it holds (torch < 2.6 defaults to False)".to_string(),
-                        },
-                        span: self.span(call),
-                    });
-                }
+                out.hazards.push(Hazard {
+                    kind: HazardKind::PickleLoad {
+                        call: api.clone(),
+                        why: "without `weights_only=True` unpickles the file, which runs any code it holds (torch < 2.6 defaults to False)".to_string(),
+                    },
+                    span: self.span(call),
+                });
             }
             "LLM"
                 if qualified.starts_with("vllm") || (qualified == "LLM" && self.mentions_vllm) =>
