@@ -336,10 +336,17 @@ fn judge_fetch(file: &SourceFile, fetch: &Fetch, cx: &Context<'_>, out: &mut Vec
                 return;
             }
             if id.matches('/').count() > 1 || exists_locally(cx.root, file, id) {
-                // Not a hub id (two slashes), or the directory is there: loaded from disk.
-                if !fetch.trust_remote_code {
-                    return;
-                }
+                // Not a hub id (two slashes), or the directory is there: loaded from disk, and
+                // any code it runs is the project's own.
+                return;
+            }
+            if !id.is_ascii() && !id.split_once('/').is_some_and(|(org, _)| !org.is_ascii()) {
+                // Hub ids are ASCII; the client's regex lets look-alike letters through.
+                out.push(at(
+                    &rules::LOOKALIKE_ORG,
+                    id,
+                    format!("`{id}` contains non-ASCII characters; hub ids are ASCII, so this imitates another name"),
+                ));
             }
             (
                 id.clone(),

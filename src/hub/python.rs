@@ -692,6 +692,26 @@ impl<'m, 's> Scanner<'m, 's> {
         }
     }
 
+    /// Whether `arg` is an object loaded by another call (`pipeline("ner", model=model)` after
+    /// `model = AutoModel.from_pretrained(...)`): that call is a fetch of its own.
+    fn is_loaded_object(&self, arg: Node<'m>) -> bool {
+        let loader = |node: Node<'m>| {
+            node.kind() == "call"
+                && node.child_by_field_name("function").is_some_and(|f| {
+                    let name = last_segment(self.m.text(f));
+                    name.starts_with("from_") || name.chars().next().is_some_and(char::is_uppercase)
+                })
+        };
+        match arg.kind() {
+            "call" => loader(arg),
+            "identifier" => self
+                .bindings
+                .get(self.m.text(arg))
+                .is_some_and(|values| values.iter().all(|v| loader(*v))),
+            _ => false,
+        }
+    }
+
     /// Whether `arg` is a downloaded file: a download call, a name bound to one, or `open()` of one.
     fn is_fetched(&self, arg: Node<'m>) -> bool {
         match arg.kind() {
@@ -817,7 +837,8 @@ impl<'m, 's> Scanner<'m, 's> {
             if matches!(
                 arg.kind(),
                 "none" | "integer" | "float" | "true" | "false" | "dictionary"
-            ) {
+            ) || self.is_loaded_object(arg)
+            {
                 return;
             }
             ids.push((
