@@ -340,7 +340,7 @@ fn judge_fetch(file: &SourceFile, fetch: &Fetch, cx: &Context<'_>, out: &mut Vec
                 // any code it runs is the project's own.
                 return;
             }
-            if !id.is_ascii() && !id.split_once('/').is_some_and(|(org, _)| !org.is_ascii()) {
+            if !id.is_ascii() && id.split_once('/').is_none_or(|(org, _)| org.is_ascii()) {
                 // Hub ids are ASCII; the client's regex lets look-alike letters through.
                 out.push(at(
                     &rules::LOOKALIKE_ORG,
