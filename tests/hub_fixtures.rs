@@ -154,3 +154,27 @@ fn severities_follow_trust() {
             .contains("hf_hub_download")
     );
 }
+
+#[test]
+fn well_known_model_names_under_unknown_namespaces_say_whose_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("load.py"),
+        "AutoModel.from_pretrained(\"TheCopier/Llama-3.1-8B-Instruct\", revision=\"0123456789abcdef0123456789abcdef01234567\")\n",
+    )
+    .unwrap();
+    let target = Target {
+        root: dir.path().to_path_buf(),
+        paths: Vec::new(),
+    };
+    let scanned = hub::scan(&target, &Config::default());
+    let [finding] = scanned.findings.as_slice() else {
+        panic!("{:#?}", scanned.findings);
+    };
+    assert_eq!(finding.rule, "untrusted-org");
+    assert!(
+        finding.message.contains("`meta-llama` model"),
+        "{}",
+        finding.message
+    );
+}

@@ -410,11 +410,20 @@ fn judge_fetch(file: &SourceFile, fetch: &Fetch, cx: &Context<'_>, out: &mut Vec
                     "the namespace `{org}` contains non-ASCII characters; hub namespaces are ASCII"
                 ),
             )),
-            OrgVerdict::Untrusted => out.push(at(
-                &rules::UNTRUSTED_ORG,
-                &subject,
-                format!("`{subject}` comes from `{org}`, which is not a trusted organisation"),
-            )),
+            OrgVerdict::Untrusted => {
+                let name = subject.split_once('/').map(|(_, n)| n).unwrap_or("");
+                let family = match orgs::family_owner(name) {
+                    Some(owner) => format!(
+                        "; `{name}` carries the name of a `{owner}` model, so check that this is a faithful copy, or load it from `{owner}`"
+                    ),
+                    None => String::new(),
+                };
+                out.push(at(
+                    &rules::UNTRUSTED_ORG,
+                    &subject,
+                    format!("`{subject}` comes from `{org}`, which is not a trusted organisation{family}"),
+                ))
+            }
         }
     } else if org.is_none() {
         // Bare legacy ids (`gpt2`) are canonical repositories kept by the hub itself.

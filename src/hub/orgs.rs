@@ -101,6 +101,37 @@ impl TrustedOrgs {
     }
 }
 
+/// Model families and the organisation that publishes them: a family name under an unknown
+/// namespace is a re-upload at best, an impersonation at worst.
+const FAMILIES: &[(&str, &str)] = &[
+    ("llama", "meta-llama"),
+    ("meta-llama", "meta-llama"),
+    ("mistral", "mistralai"),
+    ("mixtral", "mistralai"),
+    ("qwen", "Qwen"),
+    ("gemma", "google"),
+    ("phi-", "microsoft"),
+    ("gpt-oss", "openai"),
+    ("whisper", "openai"),
+    ("deepseek", "deepseek-ai"),
+    ("stable-diffusion", "stabilityai"),
+    ("flux.1", "black-forest-labs"),
+    ("falcon", "tiiuae"),
+    ("gpt-j", "EleutherAI"),
+    ("gpt-neox", "EleutherAI"),
+    ("pythia", "EleutherAI"),
+    ("bge-", "BAAI"),
+];
+
+/// The organisation whose model family `name` (the part after the `/`) belongs to, if any.
+pub fn family_owner(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    FAMILIES
+        .iter()
+        .find(|(prefix, _)| lower.starts_with(prefix))
+        .map(|(_, org)| *org)
+}
+
 /// The optimal string alignment distance when it is small for the length: 1 from 4 characters,
 /// 2 from 9 (shorter names are too often one edit apart by chance).
 fn close(a: &str, b: &str) -> Option<usize> {
