@@ -109,3 +109,27 @@ fn broken_notebook_is_reported_and_python_with_syntax_errors_still_scanned() {
         "{found:?}"
     );
 }
+
+#[test]
+fn mlsupply_check_runs_the_hub_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("train.py"),
+        "from transformers import AutoModel\nAutoModel.from_pretrained(\"0penai/whisper\")\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mlsupply"))
+        .args(["check", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        rules(&json),
+        vec![
+            ("lookalike-org".to_string(), 2),
+            ("unpinned-revision".to_string(), 2)
+        ]
+    );
+}
