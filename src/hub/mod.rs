@@ -96,6 +96,8 @@ pub struct Fetch {
     pub local_files_only: bool,
     /// Files named in the call (`filename=`, `allow_patterns=`).
     pub files: Vec<String>,
+    /// `weights_only=True`: pickled files are read by torch's restricted unpickler.
+    pub weights_only: bool,
     /// Set when the API resolves a missing local directory as a hub id (transformers and kin).
     pub path_fallback: bool,
 }
@@ -116,6 +118,7 @@ impl Fetch {
             safetensors_disabled: false,
             local_files_only: false,
             files: Vec::new(),
+            weights_only: false,
             path_fallback: true,
         }
     }
@@ -177,18 +180,19 @@ impl<'a> Context<'a> {
             "huggingface.co",
             "hf.co",
             "modelscope.cn",
-            "www.modelscope.cn",
+            // PyTorch's own weights (torchvision, torch.hub checkpoints).
+            "download.pytorch.org",
         ];
         OFFICIAL
             .iter()
-            .chain(
-                self.allowed_hosts
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .iter(),
-            )
-            .any(|allowed| host == *allowed || host.ends_with(&format!(".{allowed}")))
+            .copied()
+            .chain(self.allowed_hosts.iter().map(String::as_str))
+            .any(|allowed| {
+                host == allowed
+                    || host
+                        .strip_suffix(allowed)
+                        .is_some_and(|sub| sub.ends_with('.'))
+            })
     }
 }
 
@@ -465,7 +469,7 @@ fn judge_fetch(file: &SourceFile, fetch: &Fetch, cx: &Context<'_>, out: &mut Vec
             format!("`{api}` is told `use_safetensors=False`, so pickled weights of `{subject}` are loaded"),
         ));
     }
-    for name in &fetch.files {
+    for name in fetch.files.iter().filter(|_| !fetch.weights_only) {
         if is_pickle_file(name) {
             out.push(at(
                 &rules::PICKLE_LOAD,

@@ -688,7 +688,63 @@ impl<'m, 's> Scanner<'m, 's> {
                     self.endpoint(value, &url, "`HF_ENDPOINT`", out);
                 }
             }
-            _ => {}
+            _ => self.url_or_hf_path(call, &qualified, &api, out),
+        }
+    }
+
+    /// Any other call given a hub location: an `hf://` path (pandas, fsspec, `HfFileSystem`),
+    /// a `https://huggingface.co/.../resolve/...` URL, or a model file URL on another host
+    /// passed to a downloader.
+    fn url_or_hf_path(&self, call: Node<'m>, qualified: &str, api: &str, out: &mut Scanned) {
+        let Some(arg) = self.positional(call, 0).or_else(|| self.kwarg(call, "url")) else {
+            return;
+        };
+        let Some(value) = self.single(arg) else {
+            return;
+        };
+        let lower = value.to_ascii_lowercase();
+        let hub_url = [
+            "https://huggingface.co/",
+            "https://hf.co/",
+            "http://huggingface.co/",
+        ]
+        .iter()
+        .any(|p| lower.starts_with(p));
+        if lower.starts_with("hf://") || hub_url {
+            let norm = normalize(&value);
+            let mut fetch = Fetch::new(
+                Hub::HuggingFace,
+                api,
+                RepoId::Known(norm.id),
+                self.span(arg),
+            );
+            fetch.kind = norm.kind.unwrap_or(if lower.starts_with("hf://datasets/") {
+                RepoKind::Dataset
+            } else {
+                RepoKind::Model
+            });
+            fetch.revision = norm.revision.map_or(Revision::Absent, Revision::Literal);
+            fetch.files = norm.file.into_iter().collect();
+            fetch.weights_only = self.is_true(call, "weights_only");
+            fetch.path_fallback = false;
+            out.fetches.push(fetch);
+            return;
+        }
+        if (lower.starts_with("https://") || lower.starts_with("http://"))
+            && DOWNLOADERS.contains(&last_segment(qualified))
+            && is_model_file(&lower)
+        {
+            self.endpoint(arg, &value, &format!("the download URL of `{api}`"), out);
+            if super::is_pickle_file(lower.split(['?', '#']).next().unwrap_or("")) {
+                out.hazards.push(Hazard {
+                    kind: HazardKind::PickleLoad {
+                        call: api.to_string(),
+                        why: "downloads a pickle-based model file, which runs code when loaded"
+                            .to_string(),
+                    },
+                    span: self.span(arg),
+                });
+            }
         }
     }
 
@@ -897,6 +953,7 @@ impl<'m, 's> Scanner<'m, 's> {
             fetch.custom_pipeline = custom_pipeline.clone();
             fetch.safetensors_disabled = self.is_false(call, "use_safetensors");
             fetch.local_files_only = self.is_true(call, "local_files_only");
+            fetch.weights_only = self.is_true(call, "weights_only");
             fetch.path_fallback = !matches!(
                 last_segment(api),
                 "hf_hub_download" | "snapshot_download" | "hf_hub_url"
@@ -978,22 +1035,34 @@ fn normalize(raw: &str) -> Normalized {
         out.kind = Some(RepoKind::Dataset);
         rest = r;
     }
-    match rest.split_once('@') {
+    // `hf://[datasets/]org/name[@rev]/path/in/repo`: the id is the first two segments.
+    let (repo, file) = if raw.trim().starts_with("hf://") {
+        let parts: Vec<&str> = rest.splitn(3, '/').collect();
+        match parts.as_slice() {
+            [org, name, file] => (format!("{org}/{name}"), Some((*file).to_string())),
+            _ => (rest.to_string(), None),
+        }
+    } else {
+        (rest.to_string(), None)
+    };
+    out.file = file;
+    match repo.split_once('@') {
         Some((id, rev)) if !rev.is_empty() => {
             out.id = id.to_string();
             out.revision = Some(rev.to_string());
         }
-        _ => out.id = rest.to_string(),
-    }
-    // `hf://org/name/path/in/repo`: the id is the first two segments.
-    if raw.trim().starts_with("hf://") {
-        let parts: Vec<&str> = out.id.splitn(3, '/').collect();
-        if parts.len() == 3 {
-            out.file = Some(parts[2].to_string());
-            out.id = format!("{}/{}", parts[0], parts[1]);
-        }
+        _ => out.id = repo,
     }
     out
+}
+
+/// Whether a URL or path names a model weights file.
+fn is_model_file(url: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or("");
+    super::is_pickle_file(path)
+        || [".safetensors", ".gguf", ".onnx", ".h5", ".keras", ".tflite"]
+            .iter()
+            .any(|ext| path.ends_with(ext))
 }
 
 fn last_segment(name: &str) -> &str {
