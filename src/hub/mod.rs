@@ -213,9 +213,36 @@ pub fn scan(target: &Target, config: &Config) -> HubScan {
         sources: SourceMap::default(),
         root: root.clone(),
     };
-    for file in collected.files {
-        let scanned = python::scan_file(&file);
-        out.findings.extend(judge(&file, &scanned, &context));
+    // Files are independent: scan them on every core, in file order within each chunk, and
+    // join the chunks in order so that output does not depend on scheduling.
+    let files = collected.files;
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, files.len().max(1));
+    let chunk = files.len().div_ceil(workers).max(1);
+    let context = &context;
+    let per_chunk: Vec<Vec<Finding>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .flat_map(|file| judge(file, &python::scan_file(file), context))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    out.findings.extend(per_chunk.into_iter().flatten());
+    for file in files {
         out.sources.insert(file);
     }
     out

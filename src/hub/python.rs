@@ -24,9 +24,43 @@ pub fn wants(rel_path: &str) -> bool {
     rel_path.ends_with(".py") || rel_path.ends_with(".ipynb")
 }
 
+/// Words without which a file cannot fetch a model: most files of a repository have none of
+/// them and are not parsed at all. Deliberately broad (`load` covers `torch.load`,
+/// `load_dataset`, `from torch import load`, ...).
+const NEEDLES: &[&str] = &[
+    "load",
+    "pretrained",
+    "pipeline",
+    "download",
+    "hf_hub",
+    "Encoder",
+    "SentenceTransformer",
+    "create_model",
+    "get_tokenizer",
+    "from_preset",
+    "LLM",
+    "HF_ENDPOINT",
+    "hf://",
+    "hf-hub:",
+    "huggingface",
+    "hf.co",
+    "pickle",
+    "urlretrieve",
+    "cached_path",
+    "from_single_file",
+];
+
+/// Whether `text` may contain a fetch at all.
+pub fn may_fetch(text: &str) -> bool {
+    NEEDLES.iter().any(|needle| text.contains(needle))
+}
+
 /// The fetches and hazards in one Python file or notebook.
 pub fn scan_file(file: &SourceFile) -> Scanned {
     if !file.rel_path.ends_with(".ipynb") {
+        if !may_fetch(&file.text) {
+            return Scanned::default();
+        }
         return scan_source(&file.text, &|range| file.span(range));
     }
     let (cells, problems) = match notebookjson::parse_cells(file) {
@@ -65,7 +99,11 @@ pub fn scan_file(file: &SourceFile) -> Scanned {
             joined.push_char('\n', end);
         }
     }
-    let mut scanned = scan_source(joined.as_str(), &|range| joined.span(file, range));
+    let mut scanned = if may_fetch(joined.as_str()) {
+        scan_source(joined.as_str(), &|range| joined.span(file, range))
+    } else {
+        Scanned::default()
+    };
     for problem in problems {
         scanned.findings.push(Finding::at(
             &rules::PARSE_ERROR,
