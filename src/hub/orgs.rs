@@ -76,7 +76,14 @@ impl TrustedOrgs {
                     "the same letters with other digits or separators".to_string(),
                 ))
             } else if let Some(d) = close(&skel, trusted) {
-                Some((d, format!("{d} edit(s) away")))
+                Some((
+                    d,
+                    if d == 1 {
+                        "one edit away".to_string()
+                    } else {
+                        format!("{d} edits away")
+                    },
+                ))
             } else if trusted.len() >= 5
                 && skel.len() >= trusted.len() + 2
                 && skel.contains(trusted.as_str())
