@@ -83,6 +83,8 @@ pub struct Fetch {
     pub api: String,
     /// Where the id is written (or the call, when the id is implicit).
     pub span: Span,
+    /// The expression the id was resolved through, when it is not a literal (`MODEL_ID`).
+    pub via: Option<String>,
     pub trust_remote_code: bool,
     /// `code_revision` given as a full commit.
     pub code_revision_pinned: bool,
@@ -111,6 +113,7 @@ impl Fetch {
             revision: Revision::Absent,
             api: api.into(),
             span,
+            via: None,
             trust_remote_code: false,
             code_revision_pinned: false,
             custom_pipeline: None,
@@ -358,6 +361,10 @@ fn judge_fetch(file: &SourceFile, fetch: &Fetch, cx: &Context<'_>, out: &mut Vec
         return;
     }
     let at = |rule: &'static rules::Rule, subject: &str, message: String| {
+        let message = match &fetch.via {
+            Some(via) if via != subject => format!("{message} (the id comes from `{via}`)"),
+            _ => message,
+        };
         Finding::at(rule, file, fetch.span, subject.to_string(), message)
     };
     let api = &fetch.api;

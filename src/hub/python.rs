@@ -981,8 +981,12 @@ impl<'m, 's> Scanner<'m, 's> {
         let custom_pipeline = self
             .kwarg(call, "custom_pipeline")
             .map(|n| self.single(n).unwrap_or_else(|| self.m.text(n).to_string()));
+        let via = (!matches!(arg.kind(), "string" | "concatenated_string")
+            || self.m.string_value(arg).is_none())
+        .then(|| compact(self.m.text(arg)));
         for (id, revision, files, kind) in ids {
             let mut fetch = Fetch::new(hub, api, id, span);
+            fetch.via = via.clone();
             fetch.kind = kind;
             fetch.revision = revision;
             fetch.files = files;
@@ -1101,6 +1105,15 @@ fn is_model_file(url: &str) -> bool {
         || [".safetensors", ".gguf", ".onnx", ".h5", ".keras", ".tflite"]
             .iter()
             .any(|ext| path.ends_with(ext))
+}
+
+/// An expression on one line, shortened for a message.
+fn compact(text: &str) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        None => one_line,
+    }
 }
 
 fn last_segment(name: &str) -> &str {
