@@ -6,6 +6,7 @@
 //! kernel would run them: code cells joined in order, so a constant set in one cell reaches a
 //! call in a later one; `!` and `%` lines are blanked out before parsing.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -179,7 +180,13 @@ struct Scanner<'m, 's> {
     fetched: HashSet<String>,
     mentions_transformers: bool,
     mentions_vllm: bool,
+    /// Steps left for the current resolution: names bound many times to each other would
+    /// otherwise branch exponentially on a hostile file.
+    budget: Cell<u32>,
 }
+
+/// Resolution steps allowed per argument.
+const RESOLVE_BUDGET: u32 = 2_000;
 
 impl<'m, 's> Scanner<'m, 's> {
     fn new(m: &'m PyModule<'s>, span_of: &'m dyn Fn(Range<usize>) -> Span) -> Self {
@@ -222,6 +229,7 @@ impl<'m, 's> Scanner<'m, 's> {
             fetched,
             mentions_transformers: source.contains("transformers"),
             mentions_vllm: source.contains("vllm"),
+            budget: Cell::new(RESOLVE_BUDGET),
         }
     }
 
@@ -231,9 +239,13 @@ impl<'m, 's> Scanner<'m, 's> {
 
     /// Every string `node` may evaluate to.
     fn resolve(&self, node: Node<'m>, depth: u32) -> Vec<Val> {
-        if depth > 8 {
+        if depth == 0 {
+            self.budget.set(RESOLVE_BUDGET);
+        }
+        if depth > 8 || self.budget.get() == 0 {
             return Vec::new();
         }
+        self.budget.set(self.budget.get() - 1);
         match node.kind() {
             "string" | "concatenated_string" | "parenthesized_expression" => {
                 if let Some(value) = self.m.string_value(node) {
@@ -1150,6 +1162,37 @@ mod tests {
         assert_eq!(n.foreign_host.as_deref(), Some("mirror.example"));
         let n = normalize("https://hf.co/datasets/acme/d");
         assert_eq!((n.id.as_str(), n.kind), ("acme/d", Some(RepoKind::Dataset)));
+    }
+
+    #[test]
+    fn names_bound_to_each_other_many_times_do_not_blow_up() {
+        let mut source = String::from("from transformers import AutoModel\n");
+        for _ in 0..200 {
+            source.push_str("a = b if c else b\nb = a if c else a\n");
+        }
+        source.push_str("a = \"someone/m\"\nAutoModel.from_pretrained(a)\n");
+        let started = std::time::Instant::now();
+        let scanned = scan_source(&source, &|_| Span::default());
+        assert!(started.elapsed().as_secs() < 5);
+        assert_eq!(scanned.fetches.len(), 1);
+    }
+
+    #[test]
+    fn constants_resolve_across_forms() {
+        let source = "from transformers import AutoModel\n\
+            ORG = \"acme\"\n\
+            NAME = f\"{ORG}/m\"\n\
+            REV = \"main\"\n\
+            kw = dict(revision=REV, trust_remote_code=True)\n\
+            AutoModel.from_pretrained(NAME, **kw)\n";
+        let scanned = scan_source(source, &|_| Span::default());
+        let [fetch] = scanned.fetches.as_slice() else {
+            panic!("{:?}", scanned.fetches);
+        };
+        assert_eq!(fetch.id, RepoId::Known("acme/m".to_string()));
+        assert_eq!(fetch.revision, Revision::Literal("main".to_string()));
+        assert!(fetch.trust_remote_code);
+        assert_eq!(fetch.via.as_deref(), Some("NAME"));
     }
 
     #[test]
