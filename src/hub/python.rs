@@ -820,18 +820,26 @@ impl<'m, 's> Scanner<'m, 's> {
 
     /// Whether `arg` is a downloaded file: a download call, a name bound to one, or `open()` of one.
     fn is_fetched(&self, arg: Node<'m>) -> bool {
-        match arg.kind() {
-            "identifier" => self.fetched.contains(self.m.text(arg)),
-            "call" => {
-                let Some(f) = arg.child_by_field_name("function") else {
-                    return false;
-                };
-                let name = last_segment(self.m.text(f));
-                DOWNLOADERS.contains(&name)
-                    || (name == "open"
-                        && self.positional(arg, 0).is_some_and(|a| self.is_fetched(a)))
+        // A loop, not recursion: `open(open(open(...)))` nested deeply must not overflow.
+        let mut current = arg;
+        loop {
+            match current.kind() {
+                "identifier" => return self.fetched.contains(self.m.text(current)),
+                "call" => {
+                    let Some(f) = current.child_by_field_name("function") else {
+                        return false;
+                    };
+                    let name = last_segment(self.m.text(f));
+                    if DOWNLOADERS.contains(&name) {
+                        return true;
+                    }
+                    match self.positional(current, 0) {
+                        Some(inner) if name == "open" => current = inner,
+                        _ => return false,
+                    }
+                }
+                _ => return false,
             }
-            _ => false,
         }
     }
 
@@ -1175,6 +1183,29 @@ mod tests {
         let scanned = scan_source(&source, &|_| Span::default());
         assert!(started.elapsed().as_secs() < 5);
         assert_eq!(scanned.fetches.len(), 1);
+    }
+
+    #[test]
+    fn deeply_nested_calls_do_not_overflow() {
+        let depth = 20_000;
+        let source = format!(
+            "import pickle\npickle.load({}hf_hub_download(\"a/b\", \"x.pkl\"){})\n",
+            "open(".repeat(depth),
+            ")".repeat(depth)
+        );
+        let scanned = scan_source(&source, &|_| Span::default());
+        assert_eq!(scanned.fetches.len(), 1);
+        assert!(
+            matches!(
+                scanned.hazards.as_slice(),
+                [Hazard {
+                    kind: HazardKind::PickleLoad { .. },
+                    ..
+                }]
+            ),
+            "{:?}",
+            scanned.hazards
+        );
     }
 
     #[test]
