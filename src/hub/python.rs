@@ -125,8 +125,8 @@ pub fn scan_source(source: &str, span_of: &dyn Fn(Range<usize>) -> Span) -> Scan
         return out;
     };
     let scanner = Scanner::new(&module, span_of);
-    for call in module.calls() {
-        scanner.call(call, &mut out);
+    for call in scanner.nodes.iter().filter(|n| n.kind() == "call") {
+        scanner.call(*call, &mut out);
     }
     scanner.endpoint_assignments(&mut out);
     out
@@ -183,6 +183,8 @@ struct Scanner<'m, 's> {
     /// Steps left for the current resolution: names bound many times to each other would
     /// otherwise branch exponentially on a hostile file.
     budget: Cell<u32>,
+    /// Every node of the module, in document order.
+    nodes: Vec<Node<'m>>,
 }
 
 /// Resolution steps allowed per argument.
@@ -193,7 +195,9 @@ impl<'m, 's> Scanner<'m, 's> {
         let aliases = m.import_aliases();
         let mut bindings: HashMap<String, Vec<Node<'m>>> = HashMap::new();
         let mut fetched = HashSet::new();
-        for node in m.descendants(m.root()) {
+        // One walk of the tree serves calls, bindings and environment assignments.
+        let nodes = m.descendants(m.root());
+        for &node in &nodes {
             let (name, value) = match node.kind() {
                 "assignment" => (
                     node.child_by_field_name("left"),
@@ -230,6 +234,7 @@ impl<'m, 's> Scanner<'m, 's> {
             mentions_transformers: source.contains("transformers"),
             mentions_vllm: source.contains("vllm"),
             budget: Cell::new(RESOLVE_BUDGET),
+            nodes,
         }
     }
 
@@ -859,7 +864,7 @@ impl<'m, 's> Scanner<'m, 's> {
 
     /// `os.environ["HF_ENDPOINT"] = "..."`.
     fn endpoint_assignments(&self, out: &mut Scanned) {
-        for node in self.m.descendants(self.m.root()) {
+        for &node in &self.nodes {
             if node.kind() != "assignment" {
                 continue;
             }
