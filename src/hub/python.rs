@@ -176,6 +176,8 @@ struct Scanner<'m, 's> {
     aliases: HashMap<String, String>,
     /// Every value assigned to a name (assignments and default arguments), in document order.
     bindings: HashMap<String, Vec<Node<'m>>>,
+    /// Defaults of command-line options and dataclass fields, by attribute name.
+    attributes: HashMap<String, Vec<Node<'m>>>,
     /// Names assigned the result of a download call.
     fetched: HashSet<String>,
     mentions_transformers: bool,
@@ -197,6 +199,32 @@ impl<'m, 's> Scanner<'m, 's> {
         let mut fetched = HashSet::new();
         // One walk of the tree serves calls, bindings and environment assignments.
         let nodes = m.descendants(m.root());
+        // Attribute defaults: `parser.add_argument("--model-name", default="org/m")` and
+        // dataclass fields `model_name: str = field(default="org/m")`, read by `args.model_name`.
+        let mut attributes: HashMap<String, Vec<Node<'m>>> = HashMap::new();
+        for &node in &nodes {
+            if node.kind() == "call"
+                && let Some(f) = node.child_by_field_name("function")
+                && last_segment(m.text(f)) == "add_argument"
+                && let Some(default) = m.keyword_argument(node, "default")
+            {
+                let dest = m
+                    .keyword_argument(node, "dest")
+                    .and_then(|d| m.string_value(d))
+                    .map(|d| d.value)
+                    .or_else(|| {
+                        m.arguments(node)
+                            .into_iter()
+                            .filter_map(|a| m.string_value(a))
+                            .map(|a| a.value)
+                            .find(|a| a.starts_with("--"))
+                            .map(|a| a.trim_start_matches('-').replace('-', "_"))
+                    });
+                if let Some(dest) = dest {
+                    attributes.entry(dest).or_default().push(default);
+                }
+            }
+        }
         for &node in &nodes {
             let (name, value) = match node.kind() {
                 "assignment" => (
@@ -218,6 +246,15 @@ impl<'m, 's> Scanner<'m, 's> {
             let name = m.text(name).to_string();
             if value.kind() == "call"
                 && let Some(f) = value.child_by_field_name("function")
+                && last_segment(m.text(f)) == "field"
+            {
+                if let Some(default) = m.keyword_argument(value, "default") {
+                    attributes.entry(name).or_default().push(default);
+                }
+                continue;
+            }
+            if value.kind() == "call"
+                && let Some(f) = value.child_by_field_name("function")
                 && DOWNLOADERS.contains(&last_segment(m.text(f)))
             {
                 fetched.insert(name.clone());
@@ -230,6 +267,7 @@ impl<'m, 's> Scanner<'m, 's> {
             span_of,
             aliases,
             bindings,
+            attributes,
             fetched,
             mentions_transformers: source.contains("transformers"),
             mentions_vllm: source.contains("vllm"),
@@ -288,10 +326,17 @@ impl<'m, 's> Scanner<'m, 's> {
                 }
                 out
             }
-            "identifier" => {
-                let name = self.m.text(node);
+            "identifier" | "attribute" => {
+                let (table, name) = if node.kind() == "identifier" {
+                    (&self.bindings, self.m.text(node))
+                } else {
+                    match node.child_by_field_name("attribute") {
+                        Some(attr) => (&self.attributes, self.m.text(attr)),
+                        None => return Vec::new(),
+                    }
+                };
                 let mut out: Vec<Val> = Vec::new();
-                for value in self.bindings.get(name).into_iter().flatten() {
+                for value in table.get(name).into_iter().flatten() {
                     for val in self.resolve(*value, depth + 1) {
                         if !out.contains(&val) {
                             out.push(val);
