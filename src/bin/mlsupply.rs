@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         Command::Rules => {
             for rule in rules::ALL {
                 println!(
-                    "{:<20} {:<8} {}",
+                    "{:<24} {:<8} {}",
                     rule.id,
                     rule.default_severity.as_str(),
                     rule.summary
