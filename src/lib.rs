@@ -11,6 +11,7 @@ pub mod deps;
 pub mod exit;
 pub mod files;
 pub mod finding;
+pub mod hub;
 pub mod index;
 pub mod notebookjson;
 pub mod output;

@@ -116,6 +116,32 @@ rules! {
     DYNAMIC_METADATA = "dynamic-metadata", Pin, Warning, "4.0",
         "A release's dependencies are known only by building it",
         "The release publishes only an sdist whose Requires-Dist is dynamic, so its dependencies cannot be read without running its build code, which mlsupply never does. The resolver passed over it; pin a version with a wheel, or list its dependencies yourself.";
+
+    // mlsupply-hub
+    UNTRUSTED_ORG = "untrusted-org", Hub, Warning, "6.0",
+        "A model or dataset is fetched from an organisation that is not trusted",
+        "Anyone can create an organisation on a model hub under any free name, and a model's code and pickles run on load. Check who owns the namespace (a verified badge, the company's own links), then add it to [hub] trusted-orgs with a reason, or use a model from a trusted organisation.";
+    LOOKALIKE_ORG = "lookalike-org", Hub, Error, "9.0",
+        "A model or dataset namespace imitates a trusted organisation",
+        "The namespace is one slip, a look-alike character, a separator or an added word away from a trusted organisation (PoisonGPT was published under `EleuterAI`). It is almost certainly not the organisation you meant: retype the id from the organisation's own page.";
+    UNPINNED_REVISION = "unpinned-revision", Hub, Warning, "5.0",
+        "A hub download is not pinned to a full commit hash",
+        "Without `revision=` the default branch is fetched, and branches, tags, `refs/pr/N` and short hashes can all move, or point at a new owner's repository after a rename or deletion. Pin `revision=` to the 40-hex commit you reviewed.";
+    REMOTE_CODE = "remote-code", Hub, Warning, "8.0",
+        "Loading runs code from the hub repository",
+        "`trust_remote_code=True`, diffusers `custom_pipeline` and `torch.hub.load` import Python files from the fetched repository, with your privileges. Avoid them, or review the code and pin both `revision` and `code_revision` to full commits.";
+    PICKLE_LOAD = "pickle-load", Hub, Warning, "7.0",
+        "A model file is loaded with pickle, which can run code",
+        "Unpickling runs whatever the file says (reverse shells have been found in hub models). Prefer safetensors (`use_safetensors=True`), pass `weights_only=True` to `torch.load`, and do not unpickle downloaded files.";
+    MODEL_CONFUSION = "model-confusion", Hub, Error, "8.0",
+        "A model id anyone could register is loaded: a missing local path or a placeholder",
+        "A relative path that does not exist is taken as a hub id `org/name`, and placeholders such as `your-org/...` name organisations anyone can register: either way an attacker's model is loaded. Use `./path` with `local_files_only=True` for local models, and a real, pinned id otherwise.";
+    UNOFFICIAL_ENDPOINT = "unofficial-endpoint", Hub, Warning, "6.0",
+        "Models are downloaded from a host outside the allowed hosts",
+        "`HF_ENDPOINT` or a download URL points at a mirror or another host, which serves whatever it likes under trusted names. Use the official hub, or add the host to [hub] allowed-hosts with a reason.";
+    IMPLICIT_DEFAULT_MODEL = "implicit-default-model", Hub, Note, "3.0",
+        "A pipeline downloads the library's default model for its task",
+        "`pipeline(task)` without `model=` fetches whatever default the installed transformers version ships, pinned only by a short hash. Name the model and pin its revision.";
 }
 
 /// The rule with id `id`, if there is one.

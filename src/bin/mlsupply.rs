@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         Command::Rules => {
             for rule in rules::ALL {
                 println!(
-                    "{:<20} {:<8} {}",
+                    "{:<24} {:<8} {}",
                     rule.id,
                     rule.default_severity.as_str(),
                     rule.summary
@@ -54,7 +54,7 @@ fn main() -> ExitCode {
 }
 
 /// The checks that need no network: each later binary's offline check joins here.
-const OFFLINE_TOOLS: &[Tool] = &[Tool::Typo, Tool::Pin];
+const OFFLINE_TOOLS: &[Tool] = &[Tool::Typo, Tool::Pin, Tool::Hub];
 
 fn check(common: &CommonArgs) -> anyhow::Result<Exit> {
     let target = common.target();
@@ -63,11 +63,28 @@ fn check(common: &CommonArgs) -> anyhow::Result<Exit> {
         print!("{}", mlsupply::config::dump(&config));
         return Ok(Exit::Clean);
     }
-    let deps = scan::scan_dependencies(&target, &config);
+    let mut deps = scan::scan_dependencies(&target, &config);
     let mut findings = deps.findings.clone();
     let detector = scan::typo_detector(&config, None)?;
     findings.extend(scan::typo_findings(&deps, &detector));
     findings.extend(mlsupply::pin::offline_findings(&deps, &config));
+    let hub = mlsupply::hub::scan(&target, &config);
+    for finding in hub.findings {
+        // Both walks read notebooks and may skip the same file: report an input problem once.
+        let core = rules::find(&finding.rule).is_some_and(|r| r.tool == Tool::Core);
+        let duplicate = core
+            && findings.iter().any(|f| {
+                f.rule == finding.rule && f.path == finding.path && f.span() == finding.span()
+            });
+        if !duplicate {
+            findings.push(finding);
+        }
+    }
+    for file in hub.sources.iter() {
+        if deps.sources.get(&file.rel_path).is_none() {
+            deps.sources.insert(file.clone());
+        }
+    }
     let findings = scan::finish(findings, &deps.sources, OFFLINE_TOOLS);
     let rules = rules::for_tools(OFFLINE_TOOLS);
     let mut stdout = std::io::stdout().lock();
