@@ -4,8 +4,10 @@
 //! source into [`Fetch`]es and [`Hazard`]s: plain data saying what is fetched, how, and with
 //! which flags. [`judge`] turns them into findings, so every surface is held to the same rules.
 
+pub mod config_files;
 pub mod orgs;
 pub mod python;
+pub mod shell;
 
 use std::path::{Path, PathBuf};
 
@@ -206,9 +208,7 @@ pub fn scan(target: &Target, config: &Config) -> HubScan {
         .root
         .canonicalize()
         .unwrap_or_else(|_| target.root.clone());
-    let collected = crate::files::collect(&root, &target.paths, &config.exclude, &|rel| {
-        python::wants(rel)
-    });
+    let collected = crate::files::collect(&root, &target.paths, &config.exclude, &|rel| wants(rel));
     let orgs = TrustedOrgs::new(config.hub.trusted_orgs.iter().map(|a| a.name.as_str()));
     let context = Context::new(config, &orgs, &root);
     let mut out = HubScan {
@@ -231,7 +231,7 @@ pub fn scan(target: &Target, config: &Config) -> HubScan {
                 scope.spawn(move || {
                     chunk
                         .iter()
-                        .flat_map(|file| judge(file, &python::scan_file(file), context))
+                        .flat_map(|file| judge(file, &scan_file(file), context))
                         .collect::<Vec<_>>()
                 })
             })
@@ -249,6 +249,34 @@ pub fn scan(target: &Target, config: &Config) -> HubScan {
         out.sources.insert(file);
     }
     out
+}
+
+/// Whether any surface scanner reads `rel_path`.
+pub fn wants(rel_path: &str) -> bool {
+    python::wants(rel_path) || shell::wants(rel_path) || config_files::wants(rel_path)
+}
+
+/// The fetches and hazards of one file, by its kind.
+pub fn scan_file(file: &SourceFile) -> Scanned {
+    let rel = file.rel_path.as_str();
+    if rel.ends_with(".ipynb") {
+        let mut out = python::scan_file(file);
+        // Shell escapes (`!hf download ...`) are invisible to the Python scanner.
+        if let Ok((cells, _)) = crate::notebookjson::parse_cells(file) {
+            let mut env = shell::Env::default();
+            for cell in cells.iter().filter(|c| c.cell_type == "code") {
+                shell::scan_cell(file, &cell.source, &mut env, &mut out);
+            }
+        }
+        return out;
+    }
+    if python::wants(rel) {
+        return python::scan_file(file);
+    }
+    if shell::wants(rel) {
+        return shell::scan_file(file);
+    }
+    config_files::scan_file(file)
 }
 
 /// The findings of [`scan`], and the files they point into.
