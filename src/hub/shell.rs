@@ -199,7 +199,21 @@ fn scan_dockerfile(file: &SourceFile, lines: &[MappedText], env: &mut Env, out: 
                 if body.as_str().trim_start().starts_with('[') {
                     continue; // exec form: JSON argv, rarely a download; not shell-parsed
                 }
-                scan_line(file, &body, env, out);
+                // `RUN --mount=... --network=... cmd`: BuildKit flags come before the command.
+                let mut skip = 0;
+                loop {
+                    let rest = &body.as_str()[skip..];
+                    let lead = rest.len() - rest.trim_start().len();
+                    if !rest[lead..].starts_with("--") {
+                        skip += lead;
+                        break;
+                    }
+                    let flag = rest[lead..]
+                        .find(char::is_whitespace)
+                        .unwrap_or(rest.len() - lead);
+                    skip += lead + flag;
+                }
+                scan_line(file, &body.slice(skip..body.len()), env, out);
             }
             "ENV" | "ARG" => {
                 let tokens = cmd_shell::tokenize(&body);
