@@ -119,7 +119,7 @@ pub fn scan_cell(file: &SourceFile, source: &MappedText, env: &mut Env, out: &mu
         let rest = &text[start..];
         let skip = if rest.starts_with("!") {
             start + 1
-        } else if let Some(after) = rest.strip_prefix("%env") {
+        } else if rest.starts_with("%env") {
             // `%env VAR=value` / `%env VAR value`: an assignment without a shell.
             let body = line.slice(start + 4..line.len());
             let tokens = cmd_shell::tokenize(&body);
@@ -130,7 +130,6 @@ pub fn scan_cell(file: &SourceFile, source: &MappedText, env: &mut Env, out: &mu
             } else if let [one] = words.as_slice() {
                 assignment(file, one, env, out);
             }
-            let _ = after;
             continue;
         } else if rest.starts_with("%system") || rest.starts_with("%sx") {
             start + rest.find(char::is_whitespace).unwrap_or(rest.len())
@@ -497,34 +496,27 @@ fn hf_download(file: &SourceFile, api: &str, args: &[Word], env: &Env, out: &mut
             _ => (arg, None),
         };
         if option.starts_with('-') && option.len() > 1 {
-            let value = match inline {
-                Some(v) => Some((v, None)),
+            // Some(Some(v)): a known value; Some(None): given through an unknown `$VAR`.
+            let value: Option<Option<String>> = match inline {
+                Some(v) => Some(Some(v)),
                 None if WITH_VALUE.contains(&option) => {
                     i += 1;
-                    args.get(i).map(|w| match resolve(w, env) {
-                        Some((v, _)) => (v, Some(())),
-                        None => (String::new(), None),
-                    })
+                    args.get(i).map(|w| resolve(w, env).map(|(v, _)| v))
                 }
                 None => None,
             };
-            let dynamic = args.get(i).is_some_and(|w| resolve(w, env).is_none());
             match (option, value) {
-                ("--revision", Some((v, _))) => {
-                    revision = if dynamic && v.is_empty() {
-                        Revision::Dynamic
-                    } else {
-                        Revision::Literal(v)
-                    }
+                ("--revision", Some(v)) => {
+                    revision = v.map_or(Revision::Dynamic, Revision::Literal);
                 }
-                ("--repo-type", Some((v, _))) => {
+                ("--repo-type", Some(Some(v))) => {
                     kind = match v.as_str() {
                         "dataset" => RepoKind::Dataset,
                         "space" => RepoKind::Space,
                         _ => RepoKind::Model,
                     }
                 }
-                ("--include", Some((v, _))) if !v.is_empty() => files.push(v),
+                ("--include", Some(Some(v))) => files.push(v),
                 _ => {}
             }
         } else {
@@ -687,6 +679,16 @@ mod tests {
         assert_eq!(f.revision, Revision::Literal("main".into()));
         assert_eq!(f.via.as_deref(), Some("MODEL"));
         assert_eq!(f.span.line, 3);
+    }
+
+    #[test]
+    fn unknown_revision_is_dynamic() {
+        let s = scan(
+            "a.sh",
+            "hf download o/n --revision \"$REV\" --repo-type=dataset\n",
+        );
+        assert_eq!(s.fetches[0].revision, Revision::Dynamic);
+        assert_eq!(s.fetches[0].kind, RepoKind::Dataset);
     }
 
     #[test]
