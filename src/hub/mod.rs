@@ -1,6 +1,7 @@
 //! `mlsupply-hub`: model and dataset downloads from untrusted or look-alike sources.
 //!
-//! Surface scanners (Python and notebooks in [`python`]; shell, YAML and Dockerfiles later) turn
+//! Surface scanners (Python and notebooks in [`python`]; shell commands in [`shell`]; YAML/JSON
+//! configs in [`config_files`]) turn
 //! source into [`Fetch`]es and [`Hazard`]s: plain data saying what is fetched, how, and with
 //! which flags. [`judge`] turns them into findings, so every surface is held to the same rules.
 
