@@ -4,6 +4,8 @@
 //! source into [`Fetch`]es and [`Hazard`]s: plain data saying what is fetched, how, and with
 //! which flags. [`judge`] turns them into findings, so every surface is held to the same rules.
 
+pub mod fix;
+pub mod online;
 pub mod orgs;
 pub mod python;
 
@@ -582,7 +584,7 @@ pub fn is_local_path(id: &str) -> bool {
 }
 
 /// Whether `id` names a directory or file relative to the root or to the file's directory.
-fn exists_locally(root: &Path, file: &SourceFile, id: &str) -> bool {
+pub(crate) fn exists_locally(root: &Path, file: &SourceFile, id: &str) -> bool {
     let dir = Path::new(&file.rel_path).parent().unwrap_or(Path::new(""));
     root.join(id).exists() || root.join(dir).join(id).exists()
 }
