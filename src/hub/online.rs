@@ -15,6 +15,9 @@ use crate::source::SourceFile;
 
 use super::{Fetch, Hub, RepoId, RepoKind, python};
 
+/// Failed look-ups after which the hub is no longer asked.
+const MAX_ERRORS: usize = 3;
+
 pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
 
 #[derive(Debug, thiserror::Error)]
@@ -335,13 +338,20 @@ pub fn look_up(api: &HubApi, fetches: &[Located]) -> Answers {
             }
         }
         let key = (id.to_string(), kind_key(located.fetch.kind));
-        if !answers.repos.contains_key(&key) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = answers.repos.entry(key) {
             match api.repo(located.fetch.kind, id) {
                 Ok(status) => {
-                    answers.repos.insert(key, status);
+                    slot.insert(status);
                 }
                 Err(err) => answers.errors.push(err.to_string()),
             }
+        }
+        if answers.errors.len() >= MAX_ERRORS {
+            // The hub is down or refuses us: each further look-up would wait out its retries.
+            answers
+                .errors
+                .push("further look-ups skipped after repeated failures".to_string());
+            break;
         }
     }
     answers.errors.dedup();
