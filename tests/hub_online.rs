@@ -337,3 +337,54 @@ fn live_hub_answers() {
         RepoStatus::Missing
     );
 }
+
+#[test]
+fn two_ids_of_one_call_never_get_two_revisions() {
+    use mlsupply::finding::Span;
+    use mlsupply::hub::online::{Answers, Located, RepoStatus};
+    use mlsupply::hub::{Fetch, Hub, RepoId};
+    use mlsupply::source::SourceFile;
+
+    let dir = tempfile::tempdir().unwrap();
+    let text = "p = pipeline(\"fill-mask\", model=\"o/a\", tokenizer=\"o/b\")\n".to_string();
+    let abs = dir.path().join("p.py");
+    std::fs::write(&abs, &text).unwrap();
+    let file = SourceFile::new("p.py", &abs, text.clone());
+    let at = |needle: &str| -> Span {
+        let start = text.find(needle).unwrap();
+        file.span(start..start + needle.len())
+    };
+    let fetch = |id: &str| Located {
+        file: file.clone(),
+        fetch: Fetch::new(
+            Hub::HuggingFace,
+            "pipeline",
+            RepoId::Known(id.to_string()),
+            at(&format!("\"{id}\"")),
+        ),
+    };
+    let mut answers = Answers::default();
+    let sha_a = "a".repeat(40);
+    answers.repos.insert(
+        ("o/a".to_string(), "model"),
+        RepoStatus::Found {
+            sha: Some(sha_a.clone()),
+        },
+    );
+    answers.repos.insert(
+        ("o/b".to_string(), "model"),
+        RepoStatus::Found {
+            sha: Some("b".repeat(40)),
+        },
+    );
+    let report = mlsupply::hub::fix::fix(&[fetch("o/a"), fetch("o/b")], &answers);
+    assert_eq!(report.pinned.len(), 1, "{report:?}");
+    assert_eq!(report.unfixed.len(), 1, "{report:?}");
+    assert_eq!(report.unfixed[0].id, "o/b");
+    assert_eq!(
+        std::fs::read_to_string(&abs).unwrap(),
+        format!(
+            "p = pipeline(\"fill-mask\", model=\"o/a\", tokenizer=\"o/b\", revision=\"{sha_a}\")\n"
+        )
+    );
+}

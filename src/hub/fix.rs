@@ -131,11 +131,21 @@ pub fn fix(fetches: &[Located], answers: &Answers) -> FixReport {
         }
         match edit_for(&file.text, offset, &sha) {
             Ok(edit) => {
-                per_file
+                let edits = &mut per_file
                     .entry(file.rel_path.clone())
                     .or_insert_with(|| (file.abs_path.clone(), file.text.clone(), Vec::new()))
-                    .2
-                    .push(edit);
+                    .2;
+                match edits.iter().find(|e| e.range == edit.range) {
+                    // Two ids of one call (`model=`, `tokenizer=`) share one `revision=`.
+                    Some(same) if same.text == edit.text => {}
+                    Some(_) => {
+                        report.unfixed.push(unfixed(
+                            "another id of the same call was pinned to a different commit, and one `revision=` cannot pin both",
+                        ));
+                        continue;
+                    }
+                    None => edits.push(edit),
+                }
                 report.pinned.push(Pinned {
                     path: file.rel_path.clone(),
                     line: fetch.span.line,
@@ -148,7 +158,6 @@ pub fn fix(fetches: &[Located], answers: &Answers) -> FixReport {
     }
     for (_, (abs, text, mut edits)) in per_file {
         edits.sort_by_key(|e| std::cmp::Reverse(e.range.start));
-        edits.dedup_by(|a, b| a.range == b.range);
         let mut new = text.clone();
         for edit in &edits {
             new.replace_range(edit.range.clone(), &edit.text);
