@@ -388,3 +388,18 @@ fn two_ids_of_one_call_never_get_two_revisions() {
         )
     );
 }
+
+#[test]
+fn tokens_stay_off_plain_http_and_out_of_debug_output() {
+    use mlsupply::hub::online::HubApi;
+    let remote = HubApi::new("http://mirror.example", Some(TOKEN.to_string())).unwrap();
+    assert!(remote.token_withheld());
+    let local = HubApi::new("http://127.0.0.1:9", Some(TOKEN.to_string())).unwrap();
+    assert!(!local.token_withheld());
+    let secure = HubApi::new("https://user:pw@hub.example/base", Some(TOKEN.to_string())).unwrap();
+    assert!(!secure.token_withheld());
+    assert_eq!(secure.endpoint(), "https://hub.example/base/");
+    assert!(!format!("{secure:?}").contains(TOKEN));
+    assert!(HubApi::new("ftp://hub.example", None).is_err());
+    assert!(HubApi::new("not a url", None).is_err());
+}

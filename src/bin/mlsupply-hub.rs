@@ -48,6 +48,12 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
     let mut scanned = hub::scan(&target, &config);
     if cli.online {
         let api = hub::online::HubApi::from_env()?;
+        if api.token_withheld() {
+            eprintln!(
+                "mlsupply-hub: warning: HF_TOKEN is not sent to {}: it is plain HTTP",
+                api.endpoint()
+            );
+        }
         let mut fetches = hub::online::hub_fetches(&target, &config);
         let answers = hub::online::look_up(&api, &fetches);
         for error in &answers.errors {

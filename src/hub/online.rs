@@ -63,6 +63,7 @@ pub struct HubApi {
     client: reqwest::Client,
     runtime: tokio::runtime::Runtime,
     attempts: u32,
+    token_withheld: bool,
 }
 
 impl std::fmt::Debug for HubApi {
@@ -99,12 +100,22 @@ impl HubApi {
             .enable_all()
             .build()
             .map_err(|e| OnlineError::Client(e.to_string()))?;
+        let token = token.filter(|t| !t.trim().is_empty());
+        // A token is never sent in clear text, except to this machine (a local mirror, tests).
+        let loopback = match base.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            None => false,
+        };
+        let token_withheld = token.is_some() && base.scheme() != "https" && !loopback;
         Ok(HubApi {
             base,
-            token: token.filter(|t| !t.trim().is_empty()),
+            token: token.filter(|_| !token_withheld),
             client,
             runtime,
             attempts: 3,
+            token_withheld,
         })
     }
 
@@ -115,6 +126,11 @@ impl HubApi {
             .filter(|e| !e.trim().is_empty())
             .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
         HubApi::new(&endpoint, std::env::var("HF_TOKEN").ok())
+    }
+
+    /// Whether a token was given but is not sent, because the endpoint is plain HTTP.
+    pub fn token_withheld(&self) -> bool {
+        self.token_withheld
     }
 
     pub fn endpoint(&self) -> &str {
