@@ -137,7 +137,8 @@ impl HubApi {
         self.base.as_str()
     }
 
-    /// GET `path` (relative to the base); `Ok(None)` on 404. Retries connection errors, 429 and 5xx.
+    /// GET the base joined with `segments`: the status, `X-Error-Code`, and the JSON body of a 2xx
+    /// answer. Retries connection errors, 429 and 5xx.
     fn get_json(
         &self,
         segments: &[&str],
@@ -190,7 +191,16 @@ impl HubApi {
                     return Ok((status, code, Some(json)));
                 }
                 // reqwest's messages name the URL, never the Authorization header.
-                Err(err) => last = err.without_url().to_string(),
+                Err(err) => {
+                    // The causes say what went wrong (refused, timed out, TLS).
+                    let err = err.without_url();
+                    last = err.to_string();
+                    let mut source = std::error::Error::source(&err);
+                    while let Some(cause) = source {
+                        last = format!("{last}: {cause}");
+                        source = cause.source();
+                    }
+                }
             }
         }
         Err(fail(format!(
