@@ -403,3 +403,107 @@ fn tokens_stay_off_plain_http_and_out_of_debug_output() {
     assert!(HubApi::new("ftp://hub.example", None).is_err());
     assert!(HubApi::new("not a url", None).is_err());
 }
+
+/// Copies the offline fixtures' Python files (not the expectation-marked notebook) to `to`.
+fn copy_fixtures(to: &Path) -> Vec<String> {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hub");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.ends_with(".py") {
+            std::fs::copy(entry.path(), to.join(&name)).unwrap();
+            names.push(name);
+        }
+    }
+    names.sort();
+    names
+}
+
+fn syntax_errors(source: &str) -> usize {
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_python::LANGUAGE.into())
+        .unwrap();
+    let tree = parser.parse(source, None).unwrap();
+    let mut count = 0;
+    let mut cursor = tree.walk();
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        if node.is_error() || node.is_missing() {
+            count += 1;
+        }
+        stack.extend(node.children(&mut cursor));
+    }
+    count
+}
+
+/// Every id the fixtures fetch exists at one commit: the fix must leave every file valid Python,
+/// touch only what it pins, and do nothing the second time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixing_the_offline_fixtures_keeps_them_valid_python() {
+    use wiremock::matchers::path_regex;
+    const SHA: &str = "4444444444444444444444444444444444444444";
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/api/organizations/[^/]+/overview$"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"isVerified": false})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/api/(models|datasets|spaces)/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"sha": SHA})))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let names = copy_fixtures(dir.path());
+    let before: Vec<String> = names
+        .iter()
+        .map(|n| std::fs::read_to_string(dir.path().join(n)).unwrap())
+        .collect();
+    let out = run(dir.path(), &server.uri(), &["--online", "--fix"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let pinned = stderr.matches("mlsupply-hub: pinned ").count();
+    assert!(pinned >= 10, "{stderr}");
+    let mut inserted = 0;
+    for (name, old) in names.iter().zip(&before) {
+        let new = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        assert_eq!(syntax_errors(&new), syntax_errors(old), "{name}:\n{new}");
+        inserted += new.matches(SHA).count();
+        // Line by line: a changed line is the old one with `, revision="<sha>"` inserted, or
+        // with one value replaced by `"<sha>"`; every other byte is where it was.
+        assert_eq!(new.lines().count(), old.lines().count(), "{name}");
+        for (new_line, old_line) in new.lines().zip(old.lines()) {
+            if new_line == old_line {
+                continue;
+            }
+            let quoted = format!("\"{SHA}\"");
+            let inserted_here =
+                new_line.replacen(&format!(", revision={quoted}"), "", 1) == old_line;
+            let replaced_here = new_line.split_once(&quoted).is_some_and(|(before, after)| {
+                old_line.starts_with(before)
+                    && old_line.ends_with(after)
+                    && before.ends_with("revision=")
+            });
+            assert!(
+                inserted_here || replaced_here,
+                "{name}:\n{old_line}\n{new_line}"
+            );
+        }
+    }
+    assert_eq!(inserted, pinned, "{stderr}");
+    let after: Vec<String> = names
+        .iter()
+        .map(|n| std::fs::read_to_string(dir.path().join(n)).unwrap())
+        .collect();
+    let again = run(dir.path(), &server.uri(), &["--online", "--fix"]);
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("mlsupply-hub: pinned "));
+    for (name, text) in names.iter().zip(&after) {
+        assert_eq!(
+            &std::fs::read_to_string(dir.path().join(name)).unwrap(),
+            text
+        );
+    }
+}
