@@ -142,6 +142,9 @@ rules! {
     IMPLICIT_DEFAULT_MODEL = "implicit-default-model", Hub, Note, "3.0",
         "A pipeline downloads the library's default model for its task",
         "`pipeline(task)` without `model=` fetches whatever default the installed transformers version ships, pinned only by a short hash. Name the model and pin its revision.";
+    MISSING_HUB_REPO = "missing-hub-repo", Hub, Error, "8.0",
+        "A fetched hub repository or namespace does not exist (--online)",
+        "The hub has no such organisation, user or repository, so whoever registers the name next decides what is loaded (a deleted or renamed repository's id is free to take). Fix the id, or pin a model that exists.";
 }
 
 /// The rule with id `id`, if there is one.

@@ -17,6 +17,14 @@ use mlsupply::{hub, scan};
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
+    /// Ask the hub API (HF_ENDPOINT, default https://huggingface.co; HF_TOKEN as bearer) whether
+    /// organisations are verified and whether namespaces and repositories exist.
+    #[arg(long)]
+    online: bool,
+    /// With --online: pin unpinned calls to the commit the default branch is at, by adding or
+    /// replacing `revision="<sha>"` in the source.
+    #[arg(long, requires = "online")]
+    fix: bool,
 }
 
 fn main() -> ExitCode {
@@ -37,7 +45,51 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         print!("{}", mlsupply::config::dump(&config));
         return Ok(Exit::Clean);
     }
-    let scanned = hub::scan(&target, &config);
+    let mut scanned = hub::scan(&target, &config);
+    if cli.online {
+        let api = hub::online::HubApi::from_env()?;
+        if api.token_withheld() {
+            eprintln!(
+                "mlsupply-hub: warning: HF_TOKEN is not sent to {}: it is plain HTTP",
+                api.endpoint()
+            );
+        }
+        let mut fetches = hub::online::hub_fetches(&target, &config);
+        let answers = hub::online::look_up(&api, &fetches);
+        for error in &answers.errors {
+            eprintln!("mlsupply-hub: warning: the hub could not be asked: {error}");
+        }
+        if cli.fix {
+            let report = hub::fix::fix(&fetches, &answers);
+            for pinned in &report.pinned {
+                eprintln!(
+                    "mlsupply-hub: pinned {}:{} `{}` to {}",
+                    pinned.path, pinned.line, pinned.id, pinned.sha
+                );
+            }
+            for unfixed in &report.unfixed {
+                eprintln!(
+                    "mlsupply-hub: not fixed {}:{} `{}`: {}",
+                    unfixed.path, unfixed.line, unfixed.id, unfixed.why
+                );
+            }
+            for (path, error) in &report.failed {
+                eprintln!(
+                    "mlsupply-hub: error: cannot write {}: {error}",
+                    path.display()
+                );
+            }
+            if !report.failed.is_empty() {
+                return Ok(Exit::Error);
+            }
+            // Report what is left after the fix, as a re-run would.
+            if !report.written.is_empty() {
+                scanned = hub::scan(&target, &config);
+                fetches = hub::online::hub_fetches(&target, &config);
+            }
+        }
+        hub::online::refine(&mut scanned.findings, &fetches, &answers);
+    }
     let tools = [Tool::Hub];
     let findings = scan::finish(scanned.findings, &scanned.sources, &tools);
     let rules = rules::for_tools(&tools);

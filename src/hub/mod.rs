@@ -6,6 +6,8 @@
 //! which flags. [`judge`] turns them into findings, so every surface is held to the same rules.
 
 pub mod config_files;
+pub mod fix;
+pub mod online;
 pub mod orgs;
 pub mod python;
 pub mod shell;
@@ -611,7 +613,7 @@ pub fn is_local_path(id: &str) -> bool {
 }
 
 /// Whether `id` names a directory or file relative to the root or to the file's directory.
-fn exists_locally(root: &Path, file: &SourceFile, id: &str) -> bool {
+pub(crate) fn exists_locally(root: &Path, file: &SourceFile, id: &str) -> bool {
     let dir = Path::new(&file.rel_path).parent().unwrap_or(Path::new(""));
     root.join(id).exists() || root.join(dir).join(id).exists()
 }
