@@ -23,7 +23,7 @@ need_apt rg ripgrep
 need_apt hyperfine hyperfine
 
 echo "== building mlsupply-hub (release)"
-(cd "$root" && cargo build --quiet --release --bin mlsupply-hub)
+(cd "$root" && cargo build --quiet --release --bin mlsupply-hub --example hub_phases)
 hub="$root/target/release/mlsupply-hub"
 
 if [[ ! -x "$out/venv/bin/bandit" ]]; then
@@ -67,3 +67,6 @@ for name, r in res.items():
 print(f"bandit / mlsupply-hub: wall {b['mean'] / h['mean']:.1f}x, cpu {cpu(b) / cpu(h):.1f}x  (target >= 20x)")
 print(f"mlsupply-hub / rg:     wall {h['mean'] / g['mean']:.2f}x, cpu {cpu(h) / cpu(g):.2f}x  (target <= 3x)")
 PY
+
+echo "== mlsupply-hub by phase (one thread)"
+"$root/target/release/examples/hub_phases" "$tree"
