@@ -50,6 +50,16 @@ fn main() -> anyhow::Result<()> {
         std::hint::black_box(python::scan_file(file));
     }
     let notebooks = start.elapsed();
+    // The tree-sitter parse alone, for the Python files that pass the prefilter.
+    let start = Instant::now();
+    for file in collected
+        .files
+        .iter()
+        .filter(|f| f.rel_path.ends_with(".py") && python::may_fetch(&f.text))
+    {
+        std::hint::black_box(mlsupply::pyparse::parse(&file.text).is_ok());
+    }
+    let tree_sitter = start.elapsed();
 
     let orgs = TrustedOrgs::new(config.hub.trusted_orgs.iter().map(|a| a.name.as_str()));
     let cx = Context::new(&config, &orgs, &root);
@@ -79,6 +89,7 @@ fn main() -> anyhow::Result<()> {
     println!("prefilter_ms={:.1}", ms(prefilter));
     println!("scan_ms={:.1}", ms(parse));
     println!("scan_notebooks_ms={:.1}", ms(notebooks));
+    println!("tree_sitter_parse_py_ms={:.1}", ms(tree_sitter));
     println!("judge_ms={:.1}", ms(judge));
     println!("finish_ms={:.1}", ms(finish));
     Ok(())
