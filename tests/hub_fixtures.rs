@@ -2,58 +2,24 @@
 //! trailing `# expect: rule-a, rule-b`; a line without the mark must give none. The test fails on
 //! any finding missed and on any finding not expected, listing them all.
 
-use std::collections::BTreeMap;
+mod support;
+
 use std::path::PathBuf;
 
-use mlsupply::config::{Allow, Config};
+use mlsupply::config::Config;
 use mlsupply::hub;
 use mlsupply::scan::Target;
+use support::hub_marks::{Marks, config_trusting_acme as config, mismatches, read_marks};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hub")
 }
 
-/// The project's own organisation, as `[hub] trusted-orgs` would add it.
-fn config() -> Config {
-    let mut config = Config::default();
-    config.hub.trusted_orgs.push(Allow {
-        name: "acme-labs".to_string(),
-        reason: "our own organisation".to_string(),
-    });
-    config
-}
-
-/// (path, line) -> sorted rule ids expected there.
-fn expectations() -> BTreeMap<(String, u32), Vec<String>> {
-    let mut out = BTreeMap::new();
-    for entry in std::fs::read_dir(fixtures()).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        if !(name.ends_with(".py") || name.ends_with(".ipynb")) {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap();
-        for (index, line) in text.lines().enumerate() {
-            let Some((_, rest)) = line.split_once("# expect:") else {
-                continue;
-            };
-            // In a notebook the comment ends inside a JSON string: `...\n",`.
-            let rest = rest.split('"').next().unwrap().trim_end_matches("\\n");
-            let mut rules: Vec<String> = rest
-                .split(',')
-                .map(|r| r.trim().to_string())
-                .filter(|r| !r.is_empty())
-                .collect();
-            rules.sort();
-            assert!(
-                !rules.is_empty(),
-                "{name}:{} has an empty expect mark",
-                index + 1
-            );
-            out.insert((name.clone(), index as u32 + 1), rules);
-        }
-    }
-    out
+/// The marks of the Python files and notebooks at the top of the fixture folder.
+fn expectations() -> Marks {
+    read_marks(&fixtures(), |rel| {
+        !rel.contains('/') && (rel.ends_with(".py") || rel.ends_with(".ipynb"))
+    })
 }
 
 #[test]
@@ -63,41 +29,9 @@ fn fixtures_give_exactly_the_marked_findings() {
         paths: Vec::new(),
     };
     let scanned = hub::scan(&target, &config());
-    let mut got: BTreeMap<(String, u32), Vec<String>> = BTreeMap::new();
-    for finding in &scanned.findings {
-        got.entry((finding.path.clone(), finding.line))
-            .or_default()
-            .push(finding.rule.clone());
-    }
-    for rules in got.values_mut() {
-        rules.sort();
-    }
     let expected = expectations();
     assert!(expected.len() >= 55, "too few marks: {}", expected.len());
-    let mut problems = Vec::new();
-    for (place, rules) in &expected {
-        let actual = got.get(place).cloned().unwrap_or_default();
-        if &actual != rules {
-            problems.push(format!(
-                "{}:{}: expected {rules:?}, got {actual:?}",
-                place.0, place.1
-            ));
-        }
-    }
-    for (place, rules) in &got {
-        if !expected.contains_key(place) {
-            let messages: Vec<&str> = scanned
-                .findings
-                .iter()
-                .filter(|f| (&f.path, f.line) == (&place.0, place.1))
-                .map(|f| f.message.as_str())
-                .collect();
-            problems.push(format!(
-                "{}:{}: unexpected {rules:?}: {messages:?}",
-                place.0, place.1
-            ));
-        }
-    }
+    let problems = mismatches(&scanned.findings, &expected);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

@@ -4,65 +4,21 @@
 //! none. (The fixtures live beside `hub/`, not in it: `hub_fixtures` scans all of `hub/` and
 //! checks only its Python files' marks.)
 
-use std::collections::BTreeMap;
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use mlsupply::config::{Allow, Config};
 use mlsupply::hub;
 use mlsupply::scan::Target;
+use support::hub_marks::{Marks, config_trusting_acme as config, mismatches, read_marks};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hub_surfaces")
 }
 
-fn config() -> Config {
-    let mut config = Config::default();
-    config.hub.trusted_orgs.push(Allow {
-        name: "acme-labs".to_string(),
-        reason: "our own organisation".to_string(),
-    });
-    config
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            walk(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
-
-/// (relative path, line) -> sorted rule ids expected there.
-fn expectations() -> BTreeMap<(String, u32), Vec<String>> {
-    let mut files = Vec::new();
-    walk(&fixtures(), &mut files);
-    let mut out = BTreeMap::new();
-    for path in files {
-        let rel = path
-            .strip_prefix(fixtures())
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
-        let text = std::fs::read_to_string(&path).unwrap();
-        for (index, line) in text.lines().enumerate() {
-            let Some((_, rest)) = line.split_once("# expect:") else {
-                continue;
-            };
-            let rest = rest.split('"').next().unwrap().trim_end_matches("\\n");
-            let mut rules: Vec<String> = rest
-                .split(',')
-                .map(|r| r.trim().to_string())
-                .filter(|r| !r.is_empty())
-                .collect();
-            rules.sort();
-            assert!(!rules.is_empty(), "{rel}:{} has an empty mark", index + 1);
-            out.insert((rel.clone(), index as u32 + 1), rules);
-        }
-    }
-    out
+fn expectations() -> Marks {
+    read_marks(&fixtures(), |_| true)
 }
 
 fn scan(root: &Path, config: &Config) -> hub::HubScan {
@@ -78,15 +34,6 @@ fn scan(root: &Path, config: &Config) -> hub::HubScan {
 #[test]
 fn surfaces_give_exactly_the_marked_findings() {
     let scanned = scan(&fixtures(), &config());
-    let mut got: BTreeMap<(String, u32), Vec<String>> = BTreeMap::new();
-    for finding in &scanned.findings {
-        got.entry((finding.path.clone(), finding.line))
-            .or_default()
-            .push(finding.rule.clone());
-    }
-    for rules in got.values_mut() {
-        rules.sort();
-    }
     let expected = expectations();
     assert!(expected.len() >= 20, "too few marks: {}", expected.len());
     // Every surface is represented.
@@ -103,30 +50,7 @@ fn surfaces_give_exactly_the_marked_findings() {
             "no marks in {surface}"
         );
     }
-    let mut problems = Vec::new();
-    for (place, rules) in &expected {
-        let actual = got.get(place).cloned().unwrap_or_default();
-        if &actual != rules {
-            problems.push(format!(
-                "{}:{}: expected {rules:?}, got {actual:?}",
-                place.0, place.1
-            ));
-        }
-    }
-    for (place, rules) in &got {
-        if !expected.contains_key(place) {
-            let messages: Vec<&str> = scanned
-                .findings
-                .iter()
-                .filter(|f| (&f.path, f.line) == (&place.0, place.1))
-                .map(|f| f.message.as_str())
-                .collect();
-            problems.push(format!(
-                "{}:{}: unexpected {rules:?}: {messages:?}",
-                place.0, place.1
-            ));
-        }
-    }
+    let problems = mismatches(&scanned.findings, &expected);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

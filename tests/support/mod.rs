@@ -3,6 +3,7 @@
 
 pub mod dist_files;
 pub mod dists;
+pub mod hub_marks;
 pub mod index_server;
 pub mod python;
 pub mod tls_server;
