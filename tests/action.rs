@@ -1,0 +1,1048 @@
+//! `action.yml`, proved by running it: its steps run in order under a simulated Actions runner
+//! (`tests/support/actions.rs`) against a workspace cloned from a local bare repository as
+//! `origin`, a local package index (real wheels, real sha256) and a mock GitHub API. The install
+//! step runs as written and finds the test's binaries already installed under the stamp it
+//! computes, so no release build happens here.
+
+#[path = "support/actions.rs"]
+mod actions;
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use actions::{Action, Context, Run, Runner, StepKind, expressions};
+use serde_json::{Value, json};
+use support::dists::{BuiltCatalogue, Catalogue, PageFormat, Project, Release};
+use support::index_server::IndexServer;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const ACTION: &str = include_str!("../action.yml");
+const SCHEMA: &str = include_str!("data/github-action.schema.json");
+const WORKFLOW_SCHEMA: &str = include_str!("data/github-workflow.schema.json");
+const README: &str = include_str!("../README.md");
+const TOKEN: &str = "ghs_mlsupplyTestToken0123456789abcdefXYZ";
+const REPO: &str = "acme/app";
+const PR: u64 = 7;
+const BOT: &str = "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>";
+const BINARIES: [(&str, &str); 4] = [
+    ("mlsupply-pin", env!("CARGO_BIN_EXE_mlsupply-pin")),
+    ("mlsupply-typo", env!("CARGO_BIN_EXE_mlsupply-typo")),
+    ("mlsupply-hub", env!("CARGO_BIN_EXE_mlsupply-hub")),
+    ("mlsupply-comment", env!("CARGO_BIN_EXE_mlsupply-comment")),
+];
+/// What the pull request adds: a range and an exact pin without hashes.
+const REQUIREMENTS: &str = "# app\nrequests>=2.30\nidna==3.10\n";
+
+fn action() -> Action {
+    Action::parse(ACTION)
+}
+
+fn is_full_sha(reference: &str) -> bool {
+    reference.len() == 40 && reference.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[test]
+fn action_yml_matches_the_action_metadata_schema() {
+    let schema: Value = serde_json::from_str(SCHEMA).expect("the schema is JSON");
+    let validator = jsonschema::options()
+        .build(&schema)
+        .expect("the schema compiles");
+    let action = action();
+    let errors: Vec<String> = validator
+        .iter_errors(&action.json)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    // The schema accepts what the runner rejects; a broken document must not pass either.
+    let mut broken = action.json.clone();
+    broken["runs"]["steps"][0]
+        .as_object_mut()
+        .unwrap()
+        .insert("shell".into(), json!(["bash"]));
+    assert!(
+        !validator.is_valid(&broken),
+        "a list as `shell` is rejected"
+    );
+    let mut broken = action.json.clone();
+    broken["runs"]["using"] = json!("node12x");
+    assert!(
+        !validator.is_valid(&broken),
+        "an unknown runtime is rejected"
+    );
+}
+
+#[test]
+fn action_yml_inputs_outputs_and_step_hygiene() {
+    let action = action();
+    let inputs: Vec<(&str, Option<&str>)> = action
+        .inputs
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_deref()))
+        .collect();
+    assert_eq!(
+        inputs,
+        [
+            ("checks", Some("pin,typo,hub")),
+            ("paths", Some(".")),
+            ("fail-on", Some("error")),
+            ("comment", Some("true")),
+            ("comment-id", Some("")),
+            ("auto-fix", Some("false")),
+            ("sarif", Some("")),
+            ("online", Some("false")),
+            ("token", Some("${{ github.token }}")),
+        ]
+    );
+    let outputs: Vec<&str> = action.outputs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        outputs,
+        [
+            "findings",
+            "errors",
+            "warnings",
+            "notes",
+            "fixed-files",
+            "autofix-commit",
+            "comment-url",
+            "reports"
+        ]
+    );
+
+    let mut uses = Vec::new();
+    for step in &action.steps {
+        match &step.kind {
+            StepKind::Run { shell, script } => {
+                assert_eq!(shell, "bash", "{}", step.label());
+                // Script injection: expressions are expanded into the script's text before bash
+                // parses it. Inputs reach scripts through env: only.
+                assert!(
+                    !script.contains("${{"),
+                    "expression in run: of {}",
+                    step.label()
+                );
+                assert!(
+                    step.condition.is_none(),
+                    "{}: conditions of run: steps live in bash",
+                    step.label()
+                );
+                assert!(
+                    script.trim_start().starts_with("set -euo pipefail"),
+                    "{}",
+                    step.label()
+                );
+            }
+            StepKind::Uses { uses: target } => {
+                let (name, reference) = target.split_once('@').expect("uses: owner/repo@ref");
+                assert!(
+                    is_full_sha(reference),
+                    "{name} is pinned by a full commit SHA, not {reference}"
+                );
+                uses.push(name.to_owned());
+            }
+        }
+        // Only the auto-fix push and the report see the token.
+        let sees_token = step
+            .env
+            .iter()
+            .any(|(_, v)| expressions(v).iter().any(|e| e == "inputs.token"));
+        let allowed = matches!(step.id.as_deref(), Some("autofix" | "report"));
+        assert_eq!(sees_token, allowed, "token in the env of {}", step.label());
+    }
+    assert_eq!(uses, ["actions/cache/restore", "actions/cache/save"]);
+    // The pins carry their version as a comment, for people and for Dependabot.
+    for line in ACTION
+        .lines()
+        .filter(|l| l.trim_start().starts_with("uses:"))
+    {
+        assert!(line.contains(" # v"), "{line}");
+    }
+    // The cache steps are skipped on the triggers that could poison it, in the setup step.
+    let setup = action
+        .steps
+        .iter()
+        .find(|s| s.id.as_deref() == Some("setup"));
+    let StepKind::Run { script, .. } = &setup.expect("setup step").kind else {
+        panic!("setup is a run step");
+    };
+    assert!(script.contains("pull_request_target | workflow_run) use_cache=false"));
+}
+
+/// Every `uses:` of a workflow (job-level reusable workflows and steps).
+fn workflow_uses(workflow: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    for job in workflow["jobs"].as_object().expect("jobs").values() {
+        if let Some(uses) = job["uses"].as_str() {
+            found.push(uses.to_owned());
+        }
+        for step in job["steps"].as_array().into_iter().flatten() {
+            if let Some(uses) = step["uses"].as_str() {
+                found.push(uses.to_owned());
+            }
+            if let Some(run) = step["run"].as_str() {
+                assert!(!run.contains("${{"), "expression inside run: {run}");
+            }
+        }
+    }
+    found
+}
+
+/// The project's workflows and the README's ready-to-copy ones are valid workflows, grant no
+/// permission at the top level, and pin every action by commit.
+#[test]
+fn workflows_are_valid_and_pin_every_action() {
+    let schema: Value = serde_json::from_str(WORKFLOW_SCHEMA).expect("the schema is JSON");
+    let validator = jsonschema::options()
+        .build(&schema)
+        .expect("the schema compiles");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(".github/workflows");
+    let mut workflows: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .expect(".github/workflows")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    assert!(workflows.len() >= 2, "CI and the action self-test");
+    let section = README
+        .split("\n## ")
+        .find(|s| s.starts_with("GitHub Action\n"))
+        .expect("README has a GitHub Action section");
+    let blocks: Vec<&str> = section
+        .split("```yaml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert_eq!(blocks.len(), 3, "three ready-to-copy workflows");
+    for (i, block) in blocks.iter().enumerate() {
+        workflows.push((format!("README workflow {}", i + 1), (*block).to_owned()));
+    }
+    for (name, text) in &workflows {
+        let docs =
+            yaml_rust2::YamlLoader::load_from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let workflow = actions::yaml_to_json(&docs[0]);
+        let errors: Vec<String> = validator
+            .iter_errors(&workflow)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+        assert_eq!(
+            workflow["permissions"],
+            json!({}),
+            "{name}: no permission by default"
+        );
+        for uses in workflow_uses(&workflow) {
+            if uses == "./" || uses == "mlsupply/mlsupply@<commit-sha>" {
+                continue;
+            }
+            let (action, reference) = uses.split_once('@').expect("owner/repo@ref");
+            assert!(
+                is_full_sha(reference),
+                "{name}: {action} pinned by commit, not {reference}"
+            );
+        }
+        for line in text.lines() {
+            let line = line.trim_start().trim_start_matches("- ");
+            if line.starts_with("uses:") && line != "uses: ./" {
+                assert!(
+                    line.contains(" # v"),
+                    "{name}: the version as a comment: {line}"
+                );
+            }
+        }
+        // The schema does reject a broken workflow.
+        let mut broken = workflow.clone();
+        let job = broken["jobs"]
+            .as_object_mut()
+            .unwrap()
+            .values_mut()
+            .next()
+            .unwrap();
+        job["steps"] = json!({"run": "true"});
+        assert!(!validator.is_valid(&broken), "{name}: steps must be a list");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The simulated pull request.
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Alice")
+        .env("GIT_AUTHOR_EMAIL", "alice@example.com")
+        .env("GIT_COMMITTER_NAME", "Alice")
+        .env("GIT_COMMITTER_EMAIL", "alice@example.com")
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+fn catalogue() -> BuiltCatalogue {
+    Catalogue::new()
+        .project(
+            Project::new("requests")
+                .release(Release::new("2.29.0").wheel())
+                .release(Release::new("2.32.3").wheel().sdist())
+                .release(Release::new("3.0.0b1").wheel()),
+        )
+        .project(Project::new("idna").release(Release::new("3.10").wheel()))
+        .build()
+}
+
+/// How the pull request is set up.
+#[derive(Clone)]
+struct Scenario {
+    inputs: Vec<(&'static str, String)>,
+    /// The head repository, `acme/app` unless a fork.
+    head_repo: &'static str,
+    head_ref: &'static str,
+    /// The base branch: `main`, the default branch.
+    base_ref: &'static str,
+    sender: &'static str,
+    /// The head commit's message.
+    head_message: &'static str,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            inputs: vec![("auto-fix", "true".into())],
+            head_repo: REPO,
+            head_ref: "feature",
+            base_ref: "main",
+            sender: "alice",
+            head_message: "add dependencies",
+        }
+    }
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    bare: PathBuf,
+    seed: PathBuf,
+    workspace: PathBuf,
+    head_sha: String,
+    merge_sha: String,
+    index: IndexServer,
+    api: MockServer,
+    catalogue: BuiltCatalogue,
+    scenario: Scenario,
+}
+
+async fn fixture(scenario: Scenario) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let bare = root.join("origin.git");
+    let seed = root.join("seed");
+    let workspace = root.join("workspace");
+    std::fs::create_dir_all(&bare).unwrap();
+    git(&bare, &["init", "--quiet", "--bare", "-b", "main"]);
+    // GitHub serves any reachable commit by its SHA; the action fetches the head commit so.
+    git(
+        &bare,
+        &["config", "uploadpack.allowReachableSHA1InWant", "true"],
+    );
+    let url = format!("file://{}", bare.display());
+    git(root, &["clone", "--quiet", &url, "seed"]);
+    std::fs::write(seed.join("README.md"), "# app\n").unwrap();
+    git(&seed, &["add", "README.md"]);
+    git(&seed, &["commit", "--quiet", "-m", "initial"]);
+    git(
+        &seed,
+        &["push", "--quiet", "origin", "HEAD:refs/heads/main"],
+    );
+    if scenario.base_ref != "main" {
+        git(
+            &seed,
+            &[
+                "push",
+                "--quiet",
+                "origin",
+                &format!("HEAD:refs/heads/{}", scenario.base_ref),
+            ],
+        );
+    }
+    // The head branch adds the requirements.
+    git(&seed, &["checkout", "--quiet", "-b", "pr-head"]);
+    std::fs::write(seed.join("requirements.txt"), REQUIREMENTS).unwrap();
+    git(&seed, &["add", "requirements.txt"]);
+    git(&seed, &["commit", "--quiet", "-m", scenario.head_message]);
+    let head_sha = git(&seed, &["rev-parse", "HEAD"]);
+    git(
+        &seed,
+        &[
+            "push",
+            "--quiet",
+            "origin",
+            &format!("HEAD:refs/heads/{}", scenario.head_ref),
+        ],
+    );
+    // refs/pull/N/merge, as GitHub prepares it, checked out as actions/checkout does on
+    // pull_request: a depth-1 fetch of the merge commit, detached.
+    git(
+        &seed,
+        &[
+            "checkout",
+            "--quiet",
+            "--detach",
+            &format!("origin/{}", scenario.base_ref),
+        ],
+    );
+    git(
+        &seed,
+        &[
+            "merge",
+            "--quiet",
+            "--no-ff",
+            "-m",
+            "Merge pull request",
+            &head_sha,
+        ],
+    );
+    let merge_sha = git(&seed, &["rev-parse", "HEAD"]);
+    git(
+        &seed,
+        &[
+            "push",
+            "--quiet",
+            "origin",
+            &format!("HEAD:refs/pull/{PR}/merge"),
+        ],
+    );
+    std::fs::create_dir_all(&workspace).unwrap();
+    git(&workspace, &["init", "--quiet"]);
+    git(&workspace, &["remote", "add", "origin", &url]);
+    git(
+        &workspace,
+        &[
+            "fetch",
+            "--quiet",
+            "--depth=1",
+            "origin",
+            &format!("+refs/pull/{PR}/merge"),
+        ],
+    );
+    git(
+        &workspace,
+        &["checkout", "--quiet", "--detach", "FETCH_HEAD"],
+    );
+
+    let catalogue = catalogue();
+    let index = IndexServer::start().await;
+    catalogue.serve(&index, PageFormat::Json).await;
+    let api = MockServer::start().await;
+    mock_github(&api).await;
+    Fixture {
+        dir,
+        bare,
+        seed,
+        workspace,
+        head_sha,
+        merge_sha,
+        index,
+        api,
+        catalogue,
+        scenario,
+    }
+}
+
+fn user(login: &str, id: u64, server: &str) -> Value {
+    let api = format!("{server}/users/{login}");
+    json!({
+        "login": login, "id": id, "node_id": "MDM6Qm90NDE4OTgyODI=",
+        "avatar_url": "https://avatars.example/u/41898282", "gravatar_id": "",
+        "url": api, "html_url": format!("{server}/{login}"),
+        "followers_url": format!("{api}/followers"),
+        "following_url": format!("{api}/following"),
+        "gists_url": format!("{api}/gists"), "starred_url": format!("{api}/starred"),
+        "subscriptions_url": format!("{api}/subscriptions"),
+        "organizations_url": format!("{api}/orgs"), "repos_url": format!("{api}/repos"),
+        "events_url": format!("{api}/events"),
+        "received_events_url": format!("{api}/received_events"),
+        "type": "Bot", "site_admin": false
+    })
+}
+
+/// The issue-comments endpoints of the pull request: no comment yet; a created comment is echoed
+/// back as GitHub does.
+async fn mock_github(api: &MockServer) {
+    let base = api.uri();
+    let comments = format!("/repos/{REPO}/issues/{PR}/comments");
+    Mock::given(method("GET"))
+        .and(path(comments.clone()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(api)
+        .await;
+    let created = move |request: &wiremock::Request| {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        ResponseTemplate::new(201).set_body_json(json!({
+            "id": 1001, "node_id": "IC_kwDOAAAB",
+            "url": format!("{base}/repos/{REPO}/issues/comments/1001"),
+            "html_url": format!("https://github.example/{REPO}/pull/{PR}#issuecomment-1001"),
+            "issue_url": format!("{base}/repos/{REPO}/issues/{PR}"),
+            "body": body["body"],
+            "user": user("github-actions[bot]", 41898282, &base),
+            "author_association": "NONE",
+            "created_at": "2026-06-01T12:00:00Z", "updated_at": "2026-06-01T12:00:00Z"
+        }))
+    };
+    Mock::given(method("POST"))
+        .and(path(comments))
+        .respond_with(created)
+        .mount(api)
+        .await;
+}
+
+impl Fixture {
+    fn event(&self) -> Value {
+        let s = &self.scenario;
+        json!({
+            "action": "synchronize",
+            "number": PR,
+            "pull_request": {
+                "number": PR,
+                "head": {
+                    "ref": s.head_ref, "sha": self.head_sha,
+                    "repo": {"full_name": s.head_repo, "fork": s.head_repo != REPO}
+                },
+                "base": {"ref": s.base_ref, "repo": {"full_name": REPO}},
+                "maintainer_can_modify": false
+            },
+            "repository": {"full_name": REPO, "default_branch": "main"},
+            "sender": {"login": s.sender}
+        })
+    }
+
+    fn runner(&self) -> Runner {
+        let root = self.dir.path();
+        let home = root.join("home");
+        for sub in ["home", "temp", "tool-cache", "cache", "runner-files"] {
+            std::fs::create_dir_all(root.join(sub)).unwrap();
+        }
+        let event_path = root.join("event.json");
+        std::fs::write(&event_path, self.event().to_string()).unwrap();
+        let s = |p: &Path| p.to_string_lossy().into_owned();
+        let devnull = "/dev/null".to_owned();
+        Runner {
+            action_path: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            workspace: self.workspace.clone(),
+            temp: root.join("temp"),
+            tool_cache: root.join("tool-cache"),
+            event_path,
+            event_name: "pull_request".into(),
+            repository: REPO.into(),
+            api_url: self.api.uri(),
+            server_url: "https://github.example".into(),
+            base_env: vec![
+                ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+                ("HOME".into(), s(&home)),
+                ("LANG".into(), "C.UTF-8".into()),
+                ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
+                ("GIT_CONFIG_GLOBAL".into(), devnull.clone()),
+                ("PIP_INDEX_URL".into(), self.index.index_url()),
+                ("PIP_CONFIG_FILE".into(), devnull),
+                ("XDG_CONFIG_HOME".into(), s(&home.join(".config"))),
+                ("MLSUPPLY_CACHE_DIR".into(), s(&root.join("cache"))),
+                ("NO_COLOR".into(), "1".into()),
+            ],
+            files: root.join("runner-files"),
+        }
+    }
+
+    fn context(&self) -> Context {
+        let root = self.dir.path();
+        let mut context = Context::default();
+        for (name, value) in &self.scenario.inputs {
+            context.inputs.insert((*name).to_owned(), value.clone());
+        }
+        context.github = json!({
+            "event_name": "pull_request",
+            "event": self.event(),
+            "repository": REPO,
+            "token": TOKEN,
+            "sha": self.merge_sha,
+            "ref": format!("refs/pull/{PR}/merge"),
+            "action_repository": "",
+            "action_ref": "",
+            "server_url": "https://github.example",
+            "api_url": self.api.uri(),
+        });
+        let s = |p: PathBuf| p.to_string_lossy().into_owned();
+        context.runner.insert("os".into(), "Linux".into());
+        context.runner.insert("arch".into(), "X64".into());
+        context.runner.insert("temp".into(), s(root.join("temp")));
+        context
+            .runner
+            .insert("tool_cache".into(), s(root.join("tool-cache")));
+        context
+    }
+
+    /// Runs the action; the install step finds this build's binaries under the stamp the setup
+    /// step computed.
+    fn run(&self) -> Run {
+        let mut install = |label: &str, context: &Context| {
+            if label != "install" {
+                return;
+            }
+            let setup = &context.steps["setup"];
+            let root = PathBuf::from(&setup["root"]);
+            std::fs::create_dir_all(root.join("bin")).unwrap();
+            for (name, built) in BINARIES {
+                let target = root.join("bin").join(name);
+                if !target.exists() {
+                    std::os::unix::fs::symlink(built, target).unwrap();
+                }
+            }
+            std::fs::write(root.join("mlsupply-stamp"), format!("{}\n", setup["stamp"])).unwrap();
+        };
+        let run = self.runner().run(&action(), self.context(), &mut install);
+        let install = run.step("install");
+        assert!(
+            install.log.contains("binaries up to date"),
+            "no build in tests: {}",
+            run.describe()
+        );
+        assert!(
+            !run.everything().contains(TOKEN),
+            "the token leaked:\n{}",
+            run.describe()
+        );
+        assert!(run.masks.iter().any(|m| m == TOKEN), "the token is masked");
+        run
+    }
+
+    /// The bodies of the comments posted to the mock API.
+    async fn posted(&self) -> Vec<String> {
+        self.api
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.method.as_str() == "POST" || r.method.as_str() == "PATCH")
+            .map(|r| {
+                let body: Value = serde_json::from_slice(&r.body).unwrap();
+                body["body"].as_str().unwrap_or_default().to_owned()
+            })
+            .collect()
+    }
+
+    async fn no_token_sent_in_bodies(&self) {
+        for request in self.api.received_requests().await.unwrap_or_default() {
+            assert!(!String::from_utf8_lossy(&request.body).contains(TOKEN));
+        }
+    }
+
+    fn branch(&self, name: &str) -> String {
+        git(&self.bare, &["rev-parse", &format!("refs/heads/{name}")])
+    }
+}
+
+fn hash_lines(catalogue: &BuiltCatalogue, project: &str, version: &str) -> Vec<String> {
+    catalogue
+        .hashes(project, version)
+        .into_iter()
+        .map(|h| format!("--hash=sha256:{h}"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn same_repository_pull_request_gets_one_autofix_commit() {
+    let fx = fixture(Scenario::default()).await;
+    let run = fx.run();
+    assert_eq!(run.failed, None, "{}", run.describe());
+
+    // One commit on the head branch, on top of the head commit.
+    let head = fx.branch("feature");
+    assert_ne!(head, fx.head_sha, "pushed");
+    assert_eq!(
+        git(&fx.bare, &["rev-parse", &format!("{head}^")]),
+        fx.head_sha
+    );
+    assert_eq!(run.outputs["autofix-commit"], head);
+    assert_eq!(run.outputs["fixed-files"], "requirements.txt");
+    let author = git(&fx.bare, &["log", "-1", "--format=%an <%ae>", &head]);
+    let committer = git(&fx.bare, &["log", "-1", "--format=%cn <%ce>", &head]);
+    assert_eq!(author, BOT);
+    assert_eq!(committer, BOT);
+    let message = git(&fx.bare, &["log", "-1", "--format=%B", &head]);
+    assert!(
+        message.starts_with("mlsupply: pin requirements with sha256 hashes\n"),
+        "{message}"
+    );
+    assert!(
+        message.contains("- requirements.txt: requests==2.32.3, idna==3.10"),
+        "{message}"
+    );
+    assert!(message.ends_with("\n\nMlsupply-Autofix: v1"), "{message}");
+    let changed = git(&fx.bare, &["diff", "--name-only", &fx.head_sha, &head]);
+    assert_eq!(changed, "requirements.txt");
+
+    // The file is pinned with every sha256 of the chosen versions, as pip's hash mode wants.
+    let fixed = git(&fx.bare, &["show", &format!("{head}:requirements.txt")]);
+    assert!(fixed.starts_with("# app\nrequests==2.32.3 \\\n"), "{fixed}");
+    for line in hash_lines(&fx.catalogue, "requests", "2.32.3")
+        .iter()
+        .chain(&hash_lines(&fx.catalogue, "idna", "3.10"))
+    {
+        assert!(fixed.contains(line.as_str()), "{line} in\n{fixed}");
+    }
+    let file = fx.dir.path().join("fixed-requirements.txt");
+    std::fs::write(&file, format!("{fixed}\n")).unwrap();
+    let pip = support::python::python().dry_run(
+        &fx.index.index_url(),
+        &file,
+        &[
+            "--require-hashes",
+            "--python-version",
+            "3.11",
+            "--only-binary",
+            ":all:",
+        ],
+    );
+    assert_eq!(
+        pip.versions(),
+        [
+            ("idna".to_owned(), "3.10".to_owned()),
+            ("requests".to_owned(), "2.32.3".to_owned())
+        ],
+        "{}",
+        pip.describe()
+    );
+
+    // The checks ran on the fixed tree: nothing left to pin.
+    let pin: Value = serde_json::from_str(
+        &std::fs::read_to_string(fx.dir.path().join("temp/mlsupply/reports/pin.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(pin["findings"], json!([]), "{pin}");
+    assert_eq!(run.outputs["errors"], "0");
+    assert_eq!(run.outputs["findings"], "0");
+
+    // The comment names the commit.
+    let posted = fx.posted().await;
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert!(posted[0].contains(&head[..7]), "{}", posted[0]);
+    assert!(
+        posted[0].contains(&format!("/{REPO}/commit/{head}")),
+        "{}",
+        posted[0]
+    );
+    assert_eq!(
+        run.outputs["comment-url"],
+        format!("https://github.example/{REPO}/pull/{PR}#issuecomment-1001")
+    );
+    fx.no_token_sent_in_bodies().await;
+    let history = git(&fx.bare, &["log", "--all", "--format=%H %an %ae %B"]);
+    assert!(!history.contains(TOKEN));
+    let workspace_head = git(&fx.workspace, &["rev-parse", "HEAD"]);
+    assert_eq!(
+        workspace_head, head,
+        "the workspace is left on the fixed commit"
+    );
+}
+
+/// What the pull request shows: the posted comment bodies, then the job summary.
+async fn shown(fx: &Fixture, run: &Run) -> String {
+    let mut text = fx.posted().await.join("\n");
+    text.push('\n');
+    text.push_str(&run.summary);
+    text
+}
+
+/// Nothing was pushed, the workspace is back on the merge commit with a clean tree, and the
+/// proposed fix is shown as a diff with the reason.
+async fn assert_suggested_not_pushed(
+    fx: &Fixture,
+    run: &Run,
+    branch: &str,
+    before: &str,
+    why: &str,
+) {
+    assert_eq!(run.failed, None, "{}", run.describe());
+    assert_eq!(fx.branch(branch), before, "nothing pushed to {branch}");
+    assert_eq!(run.outputs["autofix-commit"], "");
+    assert_eq!(run.outputs["fixed-files"], "");
+    let refused = &run.step("autofix").outputs["refused"];
+    assert!(refused.contains(why), "{refused}");
+    assert_eq!(git(&fx.workspace, &["rev-parse", "HEAD"]), fx.merge_sha);
+    assert_eq!(git(&fx.workspace, &["status", "--porcelain"]), "");
+    assert_eq!(
+        std::fs::read_to_string(fx.workspace.join("requirements.txt")).unwrap(),
+        REQUIREMENTS,
+        "the tree is restored"
+    );
+    let shown = shown(fx, run).await;
+    assert!(
+        shown.contains("+requests==2.32.3"),
+        "the diff is shown:\n{shown}"
+    );
+    for line in hash_lines(&fx.catalogue, "requests", "2.32.3") {
+        assert!(shown.contains(&line), "{line} in\n{shown}");
+    }
+    assert!(shown.contains(why), "the reason is shown:\n{shown}");
+    fx.no_token_sent_in_bodies().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fork_dependabot_and_default_branch_get_suggestions_not_pushes() {
+    let cases = [
+        (
+            Scenario {
+                head_repo: "mallory/app",
+                ..Scenario::default()
+            },
+            "feature",
+            "fork",
+        ),
+        (
+            Scenario {
+                sender: "dependabot[bot]",
+                ..Scenario::default()
+            },
+            "feature",
+            "Dependabot",
+        ),
+        (
+            Scenario {
+                head_ref: "main",
+                base_ref: "release",
+                ..Scenario::default()
+            },
+            "main",
+            "default branch",
+        ),
+    ];
+    for (scenario, branch, why) in cases {
+        let fx = fixture(scenario).await;
+        let before = fx.branch(branch);
+        let run = fx.run();
+        assert_suggested_not_pushed(&fx, &run, branch, &before, why).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_push_clobbers_nothing_and_suggests_the_diff() {
+    // The branch moved on after the run started: the push is not a fast-forward.
+    let fx = fixture(Scenario::default()).await;
+    git(&fx.seed, &["checkout", "--quiet", "pr-head"]);
+    std::fs::write(fx.seed.join("README.md"), "# app\n\nmore\n").unwrap();
+    git(&fx.seed, &["commit", "--quiet", "-am", "a concurrent push"]);
+    git(
+        &fx.seed,
+        &["push", "--quiet", "origin", "HEAD:refs/heads/feature"],
+    );
+    let moved = fx.branch("feature");
+    let run = fx.run();
+    assert_suggested_not_pushed(&fx, &run, "feature", &moved, "fetch first").await;
+
+    // A server-side hook refuses it.
+    let fx = fixture(Scenario::default()).await;
+    let hook = fx.bare.join("hooks/pre-receive");
+    std::fs::write(&hook, "#!/bin/sh\necho 'branch is protected' >&2\nexit 1\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = fx.run();
+    let head = fx.head_sha.clone();
+    assert_suggested_not_pushed(&fx, &run, "feature", &head, "pre-receive hook declined").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn head_commit_already_an_autofix_gets_no_second_commit() {
+    let fx = fixture(Scenario {
+        head_message: "mlsupply: pin requirements with sha256 hashes\n\nMlsupply-Autofix: v1",
+        ..Scenario::default()
+    })
+    .await;
+    let run = fx.run();
+    assert_eq!(run.failed, None, "{}", run.describe());
+    assert_eq!(fx.branch("feature"), fx.head_sha);
+    assert!(
+        run.step("autofix")
+            .log
+            .contains("already an mlsupply auto-fix"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(run.outputs["autofix-commit"], "");
+    assert!(!run.step("autofix").outputs.contains_key("refused"));
+    assert_eq!(git(&fx.workspace, &["rev-parse", "HEAD"]), fx.merge_sha);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fail_on_decides_the_exit_code_without_comment_and_with_sarif() {
+    for (fail_on, expected) in [("error", None), ("warning", Some(("report".to_owned(), 1)))] {
+        let fx = fixture(Scenario {
+            inputs: vec![
+                ("fail-on", fail_on.into()),
+                ("comment", "false".into()),
+                ("sarif", "out/mlsupply.sarif".into()),
+            ],
+            ..Scenario::default()
+        })
+        .await;
+        let run = fx.run();
+        assert_eq!(run.failed, expected, "{}", run.describe());
+        // Offline: `requests>=2.30` is unpinned, and neither line has hashes (warnings).
+        assert_eq!(run.outputs["errors"], "0", "{}", run.describe());
+        let warnings: u32 = run.outputs["warnings"].parse().unwrap();
+        assert!(warnings >= 2, "{}", run.describe());
+        assert!(fx.posted().await.is_empty(), "comment: false posts nothing");
+        assert!(run.summary.contains("requests"), "{}", run.summary);
+        let sarif: Value = serde_json::from_str(
+            &std::fs::read_to_string(fx.workspace.join("out/mlsupply.sarif")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(sarif["version"], "2.1.0");
+        let rules: Vec<&str> = sarif["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["results"].as_array().unwrap())
+            .filter_map(|r| r["ruleId"].as_str())
+            .collect();
+        assert!(rules.contains(&"unpinned"), "{rules:?}");
+        assert_eq!(fx.branch("feature"), fx.head_sha, "auto-fix is off");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_branch_name_is_data_not_code() {
+    // A valid ref name that a `${{ github.head_ref }}` inside `run:` would execute.
+    let branch = "fix/$(touch${IFS}pwned)`touch${IFS}pwned2`";
+    let fx = fixture(Scenario {
+        head_ref: branch,
+        ..Scenario::default()
+    })
+    .await;
+    let run = fx.run();
+    assert_eq!(run.failed, None, "{}", run.describe());
+    let pushed = fx.branch(branch);
+    assert_eq!(run.outputs["autofix-commit"], pushed);
+    for dir in [fx.dir.path(), fx.workspace.as_path()] {
+        for name in ["pwned", "pwned2"] {
+            assert!(
+                !dir.join(name).exists(),
+                "{name} was created in {}",
+                dir.display()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn install_without_cargo_fails_with_a_clear_error() {
+    let fx = fixture(Scenario::default()).await;
+    let mut runner = fx.runner();
+    let path: Vec<String> = std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .filter(|dir| !Path::new(dir).join("cargo").exists())
+        .map(str::to_owned)
+        .collect();
+    for (key, value) in &mut runner.base_env {
+        if key == "PATH" {
+            *value = path.join(":");
+        }
+    }
+    // Nothing installed beforehand: the step must build, and cannot.
+    let run = runner.run(&action(), fx.context(), &mut |_, _| {});
+    assert_eq!(
+        run.failed,
+        Some(("install".to_owned(), 1)),
+        "{}",
+        run.describe()
+    );
+    let error = run
+        .annotations
+        .iter()
+        .find(|a| a.level == "error")
+        .expect("an error annotation");
+    assert!(
+        error.message.contains("cargo is not on the PATH"),
+        "{error:?}"
+    );
+    assert_eq!(error.properties, "title=mlsupply");
+    assert_eq!(fx.branch("feature"), fx.head_sha, "nothing ran after it");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_inputs_stop_before_anything_runs() {
+    for (input, value, says) in [
+        ("fail-on", "sometimes", "fail-on must be"),
+        ("comment-id", "x$(id)", "comment-id may hold"),
+        ("checks", "pin,curl", "unknown check"),
+        ("auto-fix", "yes", "auto-fix must be true or false"),
+    ] {
+        let fx = fixture(Scenario {
+            inputs: vec![(input, value.to_owned())],
+            ..Scenario::default()
+        })
+        .await;
+        let run = fx.runner().run(&action(), fx.context(), &mut |_, _| {});
+        assert_eq!(run.failed, Some(("setup".to_owned(), 1)), "{input}");
+        assert!(
+            run.annotations.iter().any(|a| a.message.contains(says)),
+            "{input}: {:?}",
+            run.annotations
+        );
+    }
+}
+
+#[test]
+fn the_harness_reads_command_files_like_the_runner() {
+    let values = actions::parse_command_file(
+        "a=1\nurl=https://x.example/?q=a=b\nlist<<EOF_1\none\n\ntwo=2\nEOF_1\nempty=\n",
+    );
+    assert_eq!(values["a"], "1");
+    assert_eq!(values["url"], "https://x.example/?q=a=b");
+    assert_eq!(values["list"], "one\n\ntwo=2");
+    assert_eq!(values["empty"], "");
+    let mut context = Context {
+        github: json!({"event": {"pull_request": {"head": {"ref": "b"}}}}),
+        ..Context::default()
+    };
+    context
+        .steps
+        .insert("s".into(), [("o".to_owned(), "v".to_owned())].into());
+    assert_eq!(
+        context.substitute("${{ github.event.pull_request.head.ref }}/${{ steps.s.outputs.o }}"),
+        "b/v"
+    );
+    assert_eq!(context.substitute("${{ github.event.nothing.here }}"), "");
+}
+
+#[test]
+fn vendored_schemas_are_the_documented_files() {
+    use sha2::{Digest, Sha256};
+    for (text, sha) in [
+        (
+            SCHEMA,
+            "9447acdfbaa0c2033a15e90dcd86e48c91ea548b845d4c30efda4100cb85bdd9",
+        ),
+        (
+            WORKFLOW_SCHEMA,
+            "940b07f8eb924284eb064f964b8c87ee65b0447fad4044e11a344c0b3ca6472c",
+        ),
+    ] {
+        let digest: String = Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(digest, sha, "tests/data/README.md names this file's sha256");
+    }
+}
