@@ -492,13 +492,13 @@ fn no_findings_is_a_short_all_clear() {
         body,
         format!(
             "{MARKER}\n### ✅ mlsupply: all clear\n\nNo supply-chain findings in the latest run at \
-             [` 0123456 `]({SERVER}/{REPO}/commit/{SHA}).\n"
+             [`0123456`]({SERVER}/{REPO}/commit/{SHA}).\n"
         )
     );
     let pushed = Autofix::Pushed(SHA.into());
     let body = render::comment(&page(&merged, &links, &pushed), MARKER);
     assert!(body.contains(&format!(
-        "commit [` 0123456 `]({SERVER}/{REPO}/commit/{SHA}) was pushed to this branch"
+        "commit [`0123456`]({SERVER}/{REPO}/commit/{SHA}) was pushed to this branch"
     )));
     assert!(body.contains("start no new workflow runs"));
 }

@@ -83,9 +83,17 @@ pub fn code(raw: &str) -> String {
     let sanitized = sanitize_terminal(raw);
     let visible = neutralise_comment_delimiters(&sanitized);
     let fence = "`".repeat(longest_run(&visible, '`') + 1);
-    // The padding spaces are stripped by the parser; they let the content start or end with a
-    // backtick.
-    format!("{fence} {visible} {fence}")
+    // A space on each side is stripped by the parser: it lets the content start or end with a
+    // backtick, or keep its own surrounding spaces.
+    let pad = visible.is_empty()
+        || visible.starts_with('`')
+        || visible.ends_with('`')
+        || (visible.starts_with(' ') && visible.ends_with(' '));
+    if pad {
+        format!("{fence} {visible} {fence}")
+    } else {
+        format!("{fence}{visible}{fence}")
+    }
 }
 
 /// A finding's message: the tools quote names in backticks (`` `reqeusts` looks like a typo of
@@ -237,19 +245,21 @@ mod tests {
 
     #[test]
     fn code_spans_outgrow_backtick_runs() {
-        assert_eq!(code("a"), "` a `");
-        assert_eq!(code("a``b"), "``` a``b ```");
-        assert_eq!(code("x-->"), format!("` x--{ZWJ}> `"));
+        assert_eq!(code("a"), "`a`");
+        assert_eq!(code("a``b"), "```a``b```");
+        assert_eq!(code("`a"), "`` `a ``");
+        assert_eq!(code(" a "), "`  a  `");
+        assert_eq!(code("x-->"), format!("`x--{ZWJ}>`"));
     }
 
     #[test]
     fn messages_keep_their_quoted_names_as_code() {
         assert_eq!(
             message("`reqeusts` looks like `requests`"),
-            "` reqeusts ` looks like ` requests `"
+            "`reqeusts` looks like `requests`"
         );
         assert_eq!(message("a ` b"), "a \\` b");
-        assert_eq!(message("``x`y``!"), "`` x`y ``\\!");
+        assert_eq!(message("``x`y``!"), "``x`y``\\!");
     }
 
     #[test]
