@@ -762,3 +762,72 @@ fn reports_merge_from_files_and_stdin_and_sarif_is_written() {
     assert_eq!(sarif["version"], "2.1.0");
     assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_huge_report_is_posted_under_the_limit_saying_what_was_cut() {
+    let server = MockServer::start().await;
+    list(&server, "", vec![]).await;
+    Mock::given(method("POST"))
+        .and(path(COMMENTS))
+        .respond_with(created(77))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let findings: Vec<Value> = (0..3_000)
+        .map(|n| {
+            json!({
+                "rule": "unpinned", "severity": "warning",
+                "message": format!("`package-{n}>=1.0` is not pinned to one version with `==`"),
+                "path": format!("requirements/r{}.txt", n / 40), "line": n % 40 + 1,
+                "column": 1, "end_line": n % 40 + 1, "end_column": 5,
+                "subject": format!("package-{n}"), "suggestion": "pin it",
+                "fingerprint": format!("{n:032x}")
+            })
+        })
+        .collect();
+    let actions = Actions::new(server.uri());
+    actions.report(&json!({"version": 1, "tool": "mlsupply-pin", "findings": findings}));
+    let run = actions.run(&["--sarif", "all.sarif"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let body = body_of(&requests(&server, "POST").await[0]);
+    let chars = body.chars().count();
+    assert!(chars <= 60_000, "{chars} characters");
+    assert!(
+        body.contains("findings (") && body.contains("Not shown here: "),
+        "{body}"
+    );
+    assert!(body.contains(
+        "[the job summary of this run](https://github.com/octo-org/app/actions/runs/42) and in \
+         the SARIF file it wrote."
+    ));
+    assert!(
+        run.outputs
+            .starts_with("findings=3000\nerrors=0\nwarnings=3000\n")
+    );
+    // The summary holds everything.
+    assert_eq!(run.summary.matches("**warning**").count(), 3_000);
+    // Annotations: 10 warnings, then one notice counting the rest.
+    let stdout = run.stdout();
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("::warning "))
+            .count(),
+        10
+    );
+    assert!(stdout.contains("::notice title=mlsupply%3A more findings::2990 more findings"));
+}
+
+#[test]
+fn an_unreachable_api_exits_2_after_writing_the_summary() {
+    let actions = Actions::new("http://127.0.0.1:9".into());
+    let run = actions.run(&[]);
+    assert_eq!(run.code(), 2);
+    assert!(
+        run.stderr()
+            .contains("GET /repos/octo-org/app/issues/7/comments"),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.summary.contains("reqeusts") && run.outputs.contains("findings=1"));
+}

@@ -221,6 +221,9 @@ async fn pin_typo_and_hub_reports_feed_the_comment() {
     args.remove(0);
     let posted = tool(comment, repo, &args, &env);
     assert_eq!(posted.status.code(), Some(1));
+    for output in [&posted.stdout, &posted.stderr] {
+        assert!(!String::from_utf8_lossy(output).contains("ghs_pipelinetoken"));
+    }
     let request = &github.received_requests().await.unwrap()[1];
     let sent: Value = serde_json::from_slice(&request.body).unwrap();
     assert_eq!(sent["body"].as_str().unwrap(), body);

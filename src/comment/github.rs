@@ -27,6 +27,8 @@ use super::context::Token;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// At most this many pages of comments (10,000 comments) are read.
 const MAX_PAGES: usize = 100;
+/// GitHub refuses longer comment bodies (`422 Body is too long`); ours are kept well under.
+pub const MAX_BODY_CHARS: usize = 65_536;
 /// The login of `GITHUB_TOKEN`'s bot on github.com.
 pub const ACTIONS_BOT: &str = "github-actions[bot]";
 
@@ -314,8 +316,12 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        // Some errors already show their source in their own text.
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text
@@ -381,6 +387,13 @@ pub async fn sticky(
     body: &str,
     all_clear: bool,
 ) -> Result<Sticky, ApiError> {
+    // Measured before anything is sent: a 422 for length must never happen.
+    let chars = body.chars().count();
+    if chars > MAX_BODY_CHARS {
+        return Err(ApiError::Invalid(format!(
+            "the comment body has {chars} characters, over GitHub's {MAX_BODY_CHARS}: not sent"
+        )));
+    }
     let comments = client.comments(number).await?;
     let mut ours: Vec<&Comment> = comments.iter().filter(|c| is_ours(c, marker)).collect();
     ours.sort_by_key(|c| c.id);
