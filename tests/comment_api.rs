@@ -831,3 +831,24 @@ fn an_unreachable_api_exits_2_after_writing_the_summary() {
     );
     assert!(run.summary.contains("reqeusts") && run.outputs.contains("findings=1"));
 }
+
+#[test]
+fn links_point_at_the_autofix_commit_the_checks_ran_on() {
+    let actions = Actions::new("http://127.0.0.1:9".into());
+    let fix = "fedcba9876543210fedcba9876543210fedcba98";
+    let run = actions.run(&["--dry-run", "--autofix-commit", fix]);
+    let body = run.stdout();
+    assert!(body.contains(&format!(
+        "[line 3](https://github.com/{REPO}/blob/{fix}/requirements.txt#L3)"
+    )));
+    assert!(body.contains(&format!(
+        "commit [`fedcba9`](https://github.com/{REPO}/commit/{fix}) was pushed to this branch"
+    )));
+    assert!(!body.contains(HEAD));
+    let run = actions.run(&["--dry-run", "--autofix-commit", "fedcba9"]);
+    assert_eq!(run.code(), 2);
+    assert!(
+        run.stderr()
+            .contains("--autofix-commit must be a full commit sha")
+    );
+}

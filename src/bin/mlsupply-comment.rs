@@ -135,7 +135,7 @@ fn run(cli: &Cli, env: &Env) -> anyhow::Result<Exit> {
 
     let payload = context::read_payload(env)?;
     let target = context::target(env, payload.as_ref(), cli.pr, cli.head_sha.as_deref())?;
-    let links = links(env, &target);
+    let links = links(env, &target, &autofix);
     let run_url = env.run_url();
     if let Some(path) = &cli.sarif {
         write_sarif(path, &findings)?;
@@ -331,15 +331,17 @@ fn failed(message: String) -> Outcome {
     }
 }
 
-/// Links point at the pull request's head commit, else at `GITHUB_SHA`.
-fn links(env: &Env, target: &Target) -> Option<Links> {
+/// Links point at the auto-fix commit when one was pushed (the checks ran on it), else at the
+/// pull request's head commit, else at `GITHUB_SHA`.
+fn links(env: &Env, target: &Target, autofix: &Autofix) -> Option<Links> {
     let repo = env.repo()?;
     if !context::valid_http_url(&env.server_url) {
         return None;
     }
-    let sha = match target {
-        Target::PullRequest(pr) => pr.head_sha.clone(),
-        Target::None(_) => env.sha.clone().filter(|s| context::valid_sha(s))?,
+    let sha = match (autofix, target) {
+        (Autofix::Pushed(sha), _) => sha.clone(),
+        (_, Target::PullRequest(pr)) => pr.head_sha.clone(),
+        (_, Target::None(_)) => env.sha.clone().filter(|s| context::valid_sha(s))?,
     };
     Some(Links {
         server: env.server_url.clone(),
