@@ -195,7 +195,10 @@ async fn pin_typo_and_hub_reports_feed_the_comment() {
         .find("Proposed fix for `requirements.txt`")
         .expect("the fix");
     assert!(body[fix_at..].contains("```diff\n--- a/requirements.txt\n"));
-    assert!(body.find(&format!("{blob}/train.py")).unwrap() > fix_at);
+    // The file with an error (the look-alike organisation) comes first.
+    let train_at = body.find(&format!("{blob}/train.py")).unwrap();
+    let requirements_at = body.find(&format!("{blob}/requirements.txt")).unwrap();
+    assert!(train_at < requirements_at && requirements_at < fix_at);
     // The offline and online pin checks report the same unpinned line once.
     assert_eq!(body.matches("`unpinned`").count(), 1, "{body}");
     let sarif: Value =

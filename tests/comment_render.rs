@@ -531,3 +531,30 @@ fn the_headline_counts_by_tool_and_severity() {
     assert!(body.contains("**Auto-fix was not pushed:** the pull request comes from a fork."));
     assert!(body.contains("The diffs below are suggestions"));
 }
+
+#[test]
+fn files_with_errors_come_first_so_a_cut_drops_the_least_important() {
+    let mut findings: Vec<Finding> = (0..3_000)
+        .map(|n| {
+            finding(
+                &format!("a/notes-{}.txt", n / 30),
+                1 + (n % 30) as u32,
+                "x",
+                Severity::Note,
+                n,
+            )
+        })
+        .collect();
+    findings.push(finding("z/last.txt", 9, "bad", Severity::Error, 99_999));
+    let merged = comment::merge(&[JsonReport {
+        version: 1,
+        tool: "mlsupply-typo".into(),
+        findings,
+        fixes: vec![],
+    }]);
+    let links = links();
+    let body = render::comment(&page(&merged, &links, &Autofix::None), MARKER);
+    let error_at = body.find("**error**").expect("the error is shown");
+    assert!(error_at < body.find("**note**").unwrap());
+    assert!(body.contains("Not shown here: ") && body.contains("notes)**"));
+}

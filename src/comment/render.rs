@@ -200,15 +200,19 @@ fn render(page: &Page, marker: Option<&str>, budget: Budget, channel: Channel) -
     push_tool_table(&mut out, &merged.items);
     push_autofix(&mut out, page);
 
-    // Findings grouped by file, each group followed by its file's fix; then fixes of files
-    // without findings.
-    let mut groups: BTreeMap<&str, (Vec<&Item>, Option<&Fix>)> = BTreeMap::new();
+    // Findings grouped by file, each group followed by its file's fix. Files with errors come
+    // first, then warnings, notes, and fixes alone, so that a cut drops the least important.
+    let mut by_path: BTreeMap<&str, (Vec<&Item>, Option<&Fix>)> = BTreeMap::new();
     for item in &merged.items {
-        groups.entry(&item.finding.path).or_default().0.push(item);
+        by_path.entry(&item.finding.path).or_default().0.push(item);
     }
     for fix in &merged.fixes {
-        groups.entry(&fix.path).or_default().1 = Some(fix);
+        by_path.entry(&fix.path).or_default().1 = Some(fix);
     }
+    let mut groups: Vec<(&str, (Vec<&Item>, Option<&Fix>))> = by_path.into_iter().collect();
+    groups.sort_by_key(|(_, (items, _))| {
+        std::cmp::Reverse(items.iter().map(|i| i.finding.severity).max())
+    });
     let mut left = Counts::default();
     let mut left_fixes = 0;
     for (path, (items, fix)) in &groups {
