@@ -6,6 +6,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod cli;
+pub mod comment;
 pub mod config;
 pub mod deps;
 pub mod exit;

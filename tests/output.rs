@@ -417,6 +417,7 @@ fn json_round_trips_through_read_json() {
             version: 1,
             tool: TOOL.to_string(),
             findings: findings(),
+            fixes: Vec::new(),
         }
     );
 }

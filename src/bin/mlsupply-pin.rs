@@ -11,7 +11,7 @@ use mlsupply::index::{
     BlockingIndexClient, Cache, ClientOptions, IndexArgs, IndexInputs, IndexSettings, IndexUrl,
     MetadataFetcher,
 };
-use mlsupply::output::Format;
+use mlsupply::output::{Fix, Format, Report};
 use mlsupply::pin::{self, Filters, OnlyBinary, PinOptions, Target, closure, python};
 use mlsupply::resolve::Mode;
 
@@ -262,6 +262,23 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     }
 
+    if cli.diff && cli.common.format == Format::Json {
+        // The diff only, as JSON: no findings, each file's diff in `fixes`.
+        let report = Report {
+            tool: "mlsupply-pin",
+            findings: &[],
+            rules: &rules,
+            sources: &ws.sources,
+        };
+        mlsupply::output::render_json_with_fixes(&report, &fixes(&outcome.plans), &mut stdout)?;
+        stdout.flush()?;
+        return Ok(if outcome.plans.is_empty() {
+            Exit::Clean
+        } else {
+            Exit::Findings
+        });
+    }
+
     if cli.diff {
         for plan in &outcome.plans {
             write!(stdout, "{}", pin::unified_diff(plan))?;
@@ -307,15 +324,28 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         ));
     }
 
-    let exit = mlsupply::cli::report(
-        &mut stdout,
-        "mlsupply-pin",
-        &cli.common,
-        &config,
-        &outcome.findings,
-        &rules,
-        &ws.sources,
-    );
+    let exit = if cli.common.format == Format::Json {
+        // JSON carries the diff --fix would write in `fixes`, for mlsupply-comment to show.
+        let report = Report {
+            tool: "mlsupply-pin",
+            findings: &outcome.findings,
+            rules: &rules,
+            sources: &ws.sources,
+        };
+        mlsupply::output::render_json_with_fixes(&report, &fixes(&outcome.plans), &mut stdout)?;
+        stdout.flush()?;
+        Exit::for_findings(&outcome.findings, cli.common.fail_on(&config))
+    } else {
+        mlsupply::cli::report(
+            &mut stdout,
+            "mlsupply-pin",
+            &cli.common,
+            &config,
+            &outcome.findings,
+            &rules,
+            &ws.sources,
+        )
+    };
     if cli.common.format == Format::Text && !outcome.plans.is_empty() {
         writeln!(stdout)?;
         writeln!(stdout, "mlsupply-pin --fix would write:")?;
@@ -329,6 +359,17 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         (_, false) => Exit::Findings,
         (exit, true) => exit,
     })
+}
+
+/// Each planned rewrite as the JSON report's `fixes` entry.
+fn fixes(plans: &[pin::FilePlan]) -> Vec<Fix> {
+    plans
+        .iter()
+        .map(|plan| Fix {
+            path: plan.rel_path.clone(),
+            diff: pin::unified_diff(plan),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,13 +4,22 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use super::{JSON_VERSION, JsonReport, ReadJsonError, Report, escape};
+use super::{Fix, JSON_VERSION, JsonReport, ReadJsonError, Report, escape};
 
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    render_with_fixes(report, &[], out)
+}
+
+pub(super) fn render_with_fixes(
+    report: &Report,
+    fixes: &[Fix],
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let json = JsonReport {
         version: JSON_VERSION,
         tool: report.tool.to_string(),
         findings: report.findings.to_vec(),
+        fixes: fixes.to_vec(),
     };
     let text = serde_json::to_string_pretty(&json).map_err(io::Error::other)?;
     writeln!(out, "{}", escape::json_without_legacy_commands(text))

@@ -70,6 +70,19 @@ pub struct JsonReport {
     pub version: u32,
     pub tool: String,
     pub findings: Vec<Finding>,
+    /// Proposed fixes, one per file (added in version 1; absent when empty, so older readers
+    /// never see it). `mlsupply-pin` fills it with the diff `--fix` would write.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<Fix>,
+}
+
+/// A proposed change to one file: the unified diff a fixer would apply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    /// Relative to the scanned root, with `/` separators.
+    pub path: String,
+    /// A unified diff (`--- a/path`, `+++ b/path`) with credentials masked.
+    pub diff: String,
 }
 
 /// Why a `json` report could not be read back.
@@ -105,6 +118,16 @@ pub fn render(format: Format, report: &Report, out: &mut dyn Write, color: bool)
         Format::Sarif => sarif::render(report, out),
         Format::Github => github::render(report, out),
     }
+}
+
+/// Writes `report` in the `json` format with `fixes` attached: what `mlsupply-pin` writes, since
+/// its check and `--diff` modes know the diff `--fix` would write.
+pub fn render_json_with_fixes(
+    report: &Report,
+    fixes: &[Fix],
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    json::render_with_fixes(report, fixes, out)
 }
 
 /// Reads a report written by the `json` format. Accepts version 1 only and says so otherwise.
