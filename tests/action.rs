@@ -3,6 +3,7 @@
 //! `origin`, a local package index (real wheels, real sha256) and a mock GitHub API. The install
 //! step runs as written and finds the test's binaries already installed under the stamp it
 //! computes, so no release build happens here.
+#![cfg(unix)]
 
 #[path = "support/actions.rs"]
 mod actions;
@@ -318,6 +319,7 @@ struct Scenario {
     head_message: &'static str,
     /// Files the head commit adds besides `requirements.txt`.
     files: Vec<(&'static str, &'static str)>,
+    event_name: &'static str,
 }
 
 impl Default for Scenario {
@@ -330,6 +332,7 @@ impl Default for Scenario {
             sender: "alice",
             head_message: "add dependencies",
             files: Vec::new(),
+            event_name: "pull_request",
         }
     }
 }
@@ -384,7 +387,9 @@ async fn fixture(scenario: Scenario) -> Fixture {
     git(&seed, &["checkout", "--quiet", "-b", "pr-head"]);
     std::fs::write(seed.join("requirements.txt"), REQUIREMENTS).unwrap();
     for (name, text) in &scenario.files {
-        std::fs::write(seed.join(name), text).unwrap();
+        let file = seed.join(name);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
     }
     git(&seed, &["add", "."]);
     git(&seed, &["commit", "--quiet", "-m", scenario.head_message]);
@@ -550,7 +555,7 @@ impl Fixture {
             temp: root.join("temp"),
             tool_cache: root.join("tool-cache"),
             event_path,
-            event_name: "pull_request".into(),
+            event_name: self.scenario.event_name.into(),
             repository: REPO.into(),
             api_url: self.api.uri(),
             server_url: "https://github.example".into(),
@@ -577,7 +582,7 @@ impl Fixture {
             context.inputs.insert((*name).to_owned(), value.clone());
         }
         context.github = json!({
-            "event_name": "pull_request",
+            "event_name": self.scenario.event_name,
             "event": self.event(),
             "repository": REPO,
             "token": TOKEN,
@@ -671,10 +676,14 @@ async fn same_repository_pull_request_gets_one_autofix_commit() {
     // A model download without a pinned revision: a finding the fix leaves, so there is a
     // comment to carry the commit (mlsupply-comment creates none for an all-clear report).
     let fx = fixture(Scenario {
-        files: vec![(
-            "train.py",
-            "from transformers import AutoModel\n\nmodel = AutoModel.from_pretrained(\"google-bert/bert-base-uncased\")\n",
-        )],
+        files: vec![
+            (
+                "train.py",
+                "from transformers import AutoModel\n\nmodel = AutoModel.from_pretrained(\"google-bert/bert-base-uncased\")\n",
+            ),
+            // mlsupply-pin fixes it too, but the commit never touches workflows.
+            (".github/workflows/requirements.txt", "idna==3.10\n"),
+        ],
         ..Scenario::default()
     })
     .await;
@@ -739,15 +748,37 @@ async fn same_repository_pull_request_gets_one_autofix_commit() {
         pip.describe()
     );
 
-    // The checks ran on the fixed tree: nothing left to pin.
+    // The checks ran on the fixed tree: nothing left to pin but the workflow directory's file.
     let pin: Value = serde_json::from_str(
         &std::fs::read_to_string(fx.dir.path().join("temp/mlsupply/reports/pin.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(pin["findings"], json!([]), "{pin}");
+    let left: Vec<&str> = pin["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, [".github/workflows/requirements.txt"], "{pin}");
     assert_eq!(run.outputs["errors"], "0", "{}", run.describe());
-    assert_eq!(run.outputs["warnings"], "1", "{}", run.describe());
-    assert_eq!(run.outputs["findings"], "1");
+    // The hub finding, and the workflow directory's requirements left unhashed.
+    assert_eq!(run.outputs["warnings"], "2", "{}", run.describe());
+    assert_eq!(run.outputs["findings"], "2");
+    assert_eq!(
+        git(
+            &fx.bare,
+            &[
+                "show",
+                &format!("{head}:.github/workflows/requirements.txt")
+            ]
+        ),
+        "idna==3.10"
+    );
+    assert_eq!(
+        std::fs::read_to_string(fx.workspace.join(".github/workflows/requirements.txt")).unwrap(),
+        "idna==3.10\n",
+        "restored in the workspace"
+    );
 
     // The comment names the commit.
     let posted = fx.posted().await;
@@ -1065,4 +1096,36 @@ fn vendored_schemas_are_the_documented_files() {
             .collect();
         assert_eq!(digest, sha, "tests/data/README.md names this file's sha256");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pull_request_target_gets_no_cache_and_no_push() {
+    let fx = fixture(Scenario {
+        event_name: "pull_request_target",
+        ..Scenario::default()
+    })
+    .await;
+    let run = fx.run();
+    assert_eq!(run.step("setup").outputs["use-cache"], "false");
+    assert_suggested_not_pushed(&fx, &run, "feature", &fx.head_sha, "pull_request_target").await;
+
+    let fx = fixture(Scenario::default()).await;
+    let run = fx.run();
+    assert_eq!(run.step("setup").outputs["use-cache"], "true");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn uncommitted_changes_are_never_committed() {
+    let fx = fixture(Scenario::default()).await;
+    // An earlier step of the job edited a tracked file.
+    std::fs::write(fx.workspace.join("README.md"), "# app\n\nlocal edit\n").unwrap();
+    let run = fx.run();
+    assert_eq!(run.failed, None, "{}", run.describe());
+    assert_eq!(fx.branch("feature"), fx.head_sha);
+    assert!(run.step("autofix").outputs["refused"].contains("uncommitted changes"));
+    assert_eq!(
+        std::fs::read_to_string(fx.workspace.join("README.md")).unwrap(),
+        "# app\n\nlocal edit\n",
+        "the edit is left alone"
+    );
 }
