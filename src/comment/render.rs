@@ -150,6 +150,9 @@ pub fn summary(page: &Page, note: Option<&str>) -> String {
     out
 }
 
+/// One file's findings and proposed fix.
+type Group<'a> = (Vec<&'a Item>, Option<&'a Fix>);
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Channel {
     Comment,
@@ -202,14 +205,14 @@ fn render(page: &Page, marker: Option<&str>, budget: Budget, channel: Channel) -
 
     // Findings grouped by file, each group followed by its file's fix. Files with errors come
     // first, then warnings, notes, and fixes alone, so that a cut drops the least important.
-    let mut by_path: BTreeMap<&str, (Vec<&Item>, Option<&Fix>)> = BTreeMap::new();
+    let mut by_path: BTreeMap<&str, Group> = BTreeMap::new();
     for item in &merged.items {
         by_path.entry(&item.finding.path).or_default().0.push(item);
     }
     for fix in &merged.fixes {
         by_path.entry(&fix.path).or_default().1 = Some(fix);
     }
-    let mut groups: Vec<(&str, (Vec<&Item>, Option<&Fix>))> = by_path.into_iter().collect();
+    let mut groups: Vec<(&str, Group)> = by_path.into_iter().collect();
     groups.sort_by_key(|(_, (items, _))| {
         std::cmp::Reverse(items.iter().map(|i| i.finding.severity).max())
     });
