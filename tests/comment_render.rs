@@ -267,6 +267,9 @@ fn hostile_text_is_rendered_inert_everywhere() {
             let body = render::comment(&page, MARKER);
             assert!(body.starts_with(MARKER), "{what}");
             assert!(body.chars().count() <= COMMENT_BUDGET.limit, "{what}");
+            // Escaping and truncation leave room for every finding of this small report.
+            assert_eq!(body.matches("**error**").count(), 10, "{what}:\n{body}");
+            assert!(!body.contains("Not shown here"), "{what}");
             assert_safe(&body, what);
             let summary = render::summary(&page, Some("A note."));
             assert_safe(&summary, what);

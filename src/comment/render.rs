@@ -25,6 +25,8 @@ const MAX_DIFF_CHARS: usize = 20_000;
 const MAX_MESSAGE: usize = 1_000;
 const MAX_SUGGESTION: usize = 500;
 const MAX_NAME: usize = 200;
+/// Longest path linked, in bytes (GitHub's own limit on a path is 4,096).
+const MAX_LINKED_PATH: usize = 1_000;
 /// Tools listed in the counts table at most (a report names its tool; a hostile report could
 /// name thousands).
 const MAX_TOOLS: usize = 20;
@@ -77,7 +79,12 @@ pub struct Links {
 }
 
 impl Links {
-    pub fn blob(&self, path: &str, line: u32) -> String {
+    /// The file at the commit, at `line` when not 0; `None` for a path too long to link (a
+    /// hostile report could make every link eat the whole budget).
+    pub fn blob(&self, path: &str, line: u32) -> Option<String> {
+        if path.len() > MAX_LINKED_PATH {
+            return None;
+        }
         let mut url = format!(
             "{}/{}/blob/{}/{}",
             self.server,
@@ -88,7 +95,7 @@ impl Links {
         if line > 0 {
             url.push_str(&format!("#L{line}"));
         }
-        url
+        Some(url)
     }
 
     pub fn commit(&self, sha: &str) -> String {
@@ -315,8 +322,8 @@ fn push_group(
     left_fixes: &mut usize,
 ) {
     let shown_path = truncate(path, MAX_NAME);
-    let heading = match page.links {
-        Some(links) => format!("#### [{}]({})\n\n", code(&shown_path), links.blob(path, 0)),
+    let heading = match page.links.and_then(|links| links.blob(path, 0)) {
+        Some(url) => format!("#### [{}]({url})\n\n", code(&shown_path)),
         None => format!("#### {}\n\n", code(&shown_path)),
     };
     let fold = items.len() > FOLD_AFTER;
@@ -377,9 +384,9 @@ fn entry(page: &Page, item: &Item) -> String {
         Severity::Warning => "🟡",
         Severity::Note => "🔵",
     };
-    let place = match (page.links, f.line) {
+    let place = match (page.links.and_then(|l| l.blob(&f.path, f.line)), f.line) {
         (_, 0) => String::new(),
-        (Some(links), line) => format!(" [line {line}]({})", links.blob(&f.path, line)),
+        (Some(url), line) => format!(" [line {line}]({url})"),
         (None, line) => format!(" line {line}"),
     };
     let mut entry = format!(
