@@ -852,3 +852,23 @@ fn links_point_at_the_autofix_commit_the_checks_ran_on() {
             .contains("--autofix-commit must be a full commit sha")
     );
 }
+
+#[test]
+fn a_broken_event_payload_exits_2_naming_it() {
+    let actions = Actions::new("http://127.0.0.1:9".into());
+    std::fs::write(actions.path("event.json"), "{\"pull_request\": ").unwrap();
+    let run = actions.run(&["--dry-run"]);
+    assert_eq!(run.code(), 2);
+    assert!(
+        run.stderr().contains("event.json is not valid JSON"),
+        "{}",
+        run.stderr()
+    );
+    actions.event(&json!({"pull_request": {"number": 7, "head": {"sha": "main"}}}));
+    let run = actions.run(&["--dry-run"]);
+    assert_eq!(run.code(), 2);
+    assert!(
+        run.stderr()
+            .contains("pull_request.head.sha is missing or not a commit sha")
+    );
+}
