@@ -197,7 +197,12 @@ fn render(page: &Page, marker: Option<&str>, budget: Budget, channel: Channel) -
         .chain(merged.fixes.iter().map(|f| f.path.as_str()))
         .collect::<std::collections::BTreeSet<_>>()
         .len();
-    let icon = if counts.errors > 0 { "🔴" } else { "🟡" };
+    let icon = match (counts.errors, counts.warnings, counts.notes) {
+        (1.., _, _) => "🔴",
+        (0, 1.., _) => "🟡",
+        (0, 0, 1..) => "🔵",
+        (0, 0, 0) => "🔧",
+    };
     out.push(&format!(
         "### {icon} mlsupply: {} in {}\n\n",
         if counts.total() > 0 {
