@@ -872,3 +872,19 @@ fn a_broken_event_payload_exits_2_naming_it() {
             .contains("pull_request.head.sha is missing or not a commit sha")
     );
 }
+
+#[test]
+fn a_server_url_that_is_not_http_gives_no_links() {
+    let mut actions = Actions::new("http://127.0.0.1:9".into());
+    actions
+        .extra_env
+        .push(("GITHUB_SERVER_URL".into(), "javascript:alert(1)//".into()));
+    let run = actions.run(&["--dry-run"]);
+    let body = run.stdout();
+    assert_eq!(run.code(), 1);
+    assert!(
+        !body.contains("](") && !body.contains("javascript"),
+        "{body}"
+    );
+    assert!(body.contains("`typosquat` line 3: `reqeusts` looks like a typo"));
+}
