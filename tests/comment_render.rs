@@ -172,7 +172,8 @@ fn assert_safe(body: &str, what: &str) {
     for c in body.chars() {
         let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}');
         assert!(
-            !bidi && (c == '\n' || !c.is_control()),
+            // A tab is kept inside diffs, where it is harmless.
+            !bidi && (c == '\n' || c == '\t' || !c.is_control()),
             "{what}: raw {c:?} in the body"
         );
     }
@@ -560,4 +561,111 @@ fn files_with_errors_come_first_so_a_cut_drops_the_least_important() {
     let error_at = body.find("**error**").expect("the error is shown");
     assert!(error_at < body.find("**note**").unwrap());
     assert!(body.contains("Not shown here: ") && body.contains("notes)**"));
+}
+
+/// Markdown-significant pieces; random strings of them go everywhere a report's text can.
+const PIECES: &[&str] = &[
+    "[",
+    "]",
+    "(",
+    ")",
+    "<",
+    ">",
+    "!",
+    "@",
+    "#",
+    "1",
+    "a",
+    "`",
+    "``",
+    "```",
+    "*",
+    "_",
+    "~",
+    "|",
+    ":",
+    "//",
+    "\\",
+    "&",
+    ";",
+    "www.",
+    "https",
+    "-->",
+    "<!--",
+    "\n",
+    "\r",
+    " ",
+    "\u{202e}",
+    "\u{1b}",
+    "gh-",
+    "img src=x",
+    "details",
+    "summary",
+    "/",
+    "=",
+    "\"",
+    "'",
+    "evil.example",
+    "@org/team",
+    "&#64;",
+    "<a href=x>",
+    "</details>",
+    "-",
+    ".",
+    "    ",
+    "\t",
+    "^",
+    "$",
+    "{",
+    "}",
+];
+
+fn pieces_config() -> proptest::prelude::ProptestConfig {
+    let mut config = proptest::prelude::ProptestConfig::default();
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        config.cases = 512;
+    }
+    config
+}
+
+proptest::proptest! {
+    #![proptest_config(pieces_config())]
+
+    /// `PROPTEST_CASES=100000` fuzzes longer.
+    #[test]
+    fn random_markdown_pieces_stay_inert(
+        pieces in proptest::collection::vec(proptest::sample::select(PIECES), 0..40)
+    ) {
+        let hostile: String = pieces.concat();
+        let merged = comment::merge(&[JsonReport {
+            version: 1,
+            tool: hostile.clone(),
+            // Enough findings and diff lines to fold both into <details>, whose <summary>
+            // holds the path as HTML.
+            findings: (1..=render::FOLD_AFTER as u32 + 1)
+                .map(|line| Finding {
+                    rule: hostile.clone(),
+                    severity: Severity::Warning,
+                    message: hostile.clone(),
+                    path: format!("{hostile}x"),
+                    line,
+                    column: 1,
+                    end_line: line,
+                    end_column: 2,
+                    subject: hostile.clone(),
+                    suggestion: Some(hostile.clone()),
+                    fingerprint: String::new(),
+                })
+                .collect(),
+            fixes: vec![Fix {
+                path: format!("{hostile}x"),
+                diff: format!("-{hostile}\n+{hostile}\n").repeat(10),
+            }],
+        }]);
+        let links = links();
+        let autofix = Autofix::Refused(hostile.clone());
+        let body = render::comment(&page(&merged, &links, &autofix), MARKER);
+        assert!(body.contains("<details><summary>"));
+        assert_safe(&body, &format!("{hostile:?}"));
+    }
 }
