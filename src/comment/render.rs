@@ -36,7 +36,8 @@ const RESERVE: usize = 2_000;
 /// How a channel's size is measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {
-    /// Unicode scalar values, as GitHub counts a comment body.
+    /// Characters, counted as UTF-16 code units: an astral character (an emoji) counts twice,
+    /// so the count is never below GitHub's, whichever of the two it uses.
     Chars,
     Bytes,
 }
@@ -50,7 +51,7 @@ pub struct Budget {
 impl Budget {
     fn measure(&self, text: &str) -> usize {
         match self.unit {
-            Unit::Chars => text.chars().count(),
+            Unit::Chars => text.encode_utf16().count(),
             Unit::Bytes => text.len(),
         }
     }
@@ -413,10 +414,12 @@ fn entry(page: &Page, item: &Item) -> String {
 /// cut at a line boundary when very long.
 fn diff_block(fix: &Fix, shown_path: &str) -> String {
     let mut diff = String::new();
+    let mut size = 0;
     let lines: Vec<&str> = fix.diff.lines().collect();
     let mut kept = 0;
     for line in &lines {
-        if diff.chars().count() + line.chars().count() > MAX_DIFF_CHARS {
+        size += line.chars().count() + 1;
+        if size > MAX_DIFF_CHARS {
             break;
         }
         diff.push_str(line);
