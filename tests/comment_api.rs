@@ -787,7 +787,8 @@ async fn a_huge_report_is_posted_under_the_limit_saying_what_was_cut() {
         .collect();
     let actions = Actions::new(server.uri());
     actions.report(&json!({"version": 1, "tool": "mlsupply-pin", "findings": findings}));
-    let run = actions.run(&["--sarif", "all.sarif"]);
+    let sarif = actions.path("all.sarif");
+    let run = actions.run(&["--sarif", sarif.to_str().unwrap()]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let body = body_of(&requests(&server, "POST").await[0]);
     let chars = body.chars().count();
