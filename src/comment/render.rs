@@ -143,19 +143,13 @@ pub fn valid_id(id: &str) -> bool {
 /// The sticky comment: `marker` first, the report, within [`COMMENT_BUDGET`]. With no finding
 /// and no fix it is the short all-clear a previous comment is edited to.
 pub fn comment(page: &Page, marker: &str) -> String {
-    render(page, Some(marker), COMMENT_BUDGET, Channel::Comment)
+    render(page, Some(marker), None, COMMENT_BUDGET, Channel::Comment)
 }
 
 /// The job summary: the same report within [`SUMMARY_BUDGET`], with `note` (already Markdown,
 /// e.g. why no comment was posted) under the headline.
 pub fn summary(page: &Page, note: Option<&str>) -> String {
-    let mut out = render(page, None, SUMMARY_BUDGET, Channel::Summary);
-    if let Some(note) = note {
-        // After the headline's first line: a note is short and trusted.
-        let at = out.find('\n').map_or(out.len(), |i| i + 1);
-        out.insert_str(at, &format!("\n{note}\n"));
-    }
-    out
+    render(page, None, note, SUMMARY_BUDGET, Channel::Summary)
 }
 
 /// One file's findings and proposed fix.
@@ -167,15 +161,24 @@ enum Channel {
     Summary,
 }
 
-fn render(page: &Page, marker: Option<&str>, budget: Budget, channel: Channel) -> String {
+fn render(
+    page: &Page,
+    marker: Option<&str>,
+    note: Option<&str>,
+    budget: Budget,
+    channel: Channel,
+) -> String {
     let merged = page.merged;
     let counts = Counts::of(merged.items.iter().map(|i| &i.finding));
     let mut out = Writer::new(budget);
     if let Some(marker) = marker {
         out.push(&format!("{marker}\n"));
     }
+    // A note (ours, short) goes right under the headline.
+    let note = note.map(|n| format!("{n}\n\n")).unwrap_or_default();
     if merged.items.is_empty() && merged.fixes.is_empty() {
         out.push("### ✅ mlsupply: all clear\n\n");
+        out.push(&note);
         let at = match page.links {
             Some(links) => format!(
                 " at [{}]({})",
@@ -213,6 +216,7 @@ fn render(page: &Page, marker: Option<&str>, budget: Budget, channel: Channel) -
         },
         plural(files, "file")
     ));
+    out.push(&note);
     push_tool_table(&mut out, &merged.items);
     push_autofix(&mut out, page);
 
