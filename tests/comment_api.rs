@@ -787,7 +787,8 @@ async fn a_huge_report_is_posted_under_the_limit_saying_what_was_cut() {
         .collect();
     let actions = Actions::new(server.uri());
     actions.report(&json!({"version": 1, "tool": "mlsupply-pin", "findings": findings}));
-    let run = actions.run(&["--sarif", "all.sarif"]);
+    let sarif = actions.path("all.sarif");
+    let run = actions.run(&["--sarif", sarif.to_str().unwrap()]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let body = body_of(&requests(&server, "POST").await[0]);
     let chars = body.chars().count();
@@ -851,4 +852,40 @@ fn links_point_at_the_autofix_commit_the_checks_ran_on() {
         run.stderr()
             .contains("--autofix-commit must be a full commit sha")
     );
+}
+
+#[test]
+fn a_broken_event_payload_exits_2_naming_it() {
+    let actions = Actions::new("http://127.0.0.1:9".into());
+    std::fs::write(actions.path("event.json"), "{\"pull_request\": ").unwrap();
+    let run = actions.run(&["--dry-run"]);
+    assert_eq!(run.code(), 2);
+    assert!(
+        run.stderr().contains("event.json is not valid JSON"),
+        "{}",
+        run.stderr()
+    );
+    actions.event(&json!({"pull_request": {"number": 7, "head": {"sha": "main"}}}));
+    let run = actions.run(&["--dry-run"]);
+    assert_eq!(run.code(), 2);
+    assert!(
+        run.stderr()
+            .contains("pull_request.head.sha is missing or not a commit sha")
+    );
+}
+
+#[test]
+fn a_server_url_that_is_not_http_gives_no_links() {
+    let mut actions = Actions::new("http://127.0.0.1:9".into());
+    actions
+        .extra_env
+        .push(("GITHUB_SERVER_URL".into(), "javascript:alert(1)//".into()));
+    let run = actions.run(&["--dry-run"]);
+    let body = run.stdout();
+    assert_eq!(run.code(), 1);
+    assert!(
+        !body.contains("](") && !body.contains("javascript"),
+        "{body}"
+    );
+    assert!(body.contains("`typosquat` line 3: `reqeusts` looks like a typo"));
 }

@@ -34,8 +34,8 @@ fn tool(bin: &str, dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output 
 
 /// Writes a binary's `--format json` report to `reports/<name>.json` and returns its path.
 fn report(bin: &str, repo: &Path, name: &str, args: &[&str]) -> String {
-    let mut all = vec!["--format", "json"];
-    all.extend_from_slice(args);
+    let mut all = args.to_vec();
+    all.extend_from_slice(&["--format", "json"]);
     let out = tool(bin, repo, &all, &[]);
     assert!(
         matches!(out.status.code(), Some(0 | 1)),
@@ -101,6 +101,8 @@ async fn pin_typo_and_hub_reports_feed_the_comment() {
         ),
         report(env!("CARGO_BIN_EXE_mlsupply-typo"), repo, "typo", &[]),
         report(env!("CARGO_BIN_EXE_mlsupply-hub"), repo, "hub", &[]),
+        // `mlsupply check` repeats the offline findings of all three.
+        report(env!("CARGO_BIN_EXE_mlsupply"), repo, "check", &["check"]),
     ];
 
     // The online pin report carries the diff --fix would write.
@@ -132,6 +134,23 @@ async fn pin_typo_and_hub_reports_feed_the_comment() {
     assert_eq!(only_diff["findings"], json!([]));
     assert_eq!(&only_diff["fixes"], &pin["fixes"]);
     std::fs::remove_file(repo.join("reports/pin-diff.json")).unwrap();
+    // `mlsupply check` finds what the three found, with the same fingerprints.
+    let fingerprints = |path: &str| -> Vec<String> {
+        let report: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let check = fingerprints(&reports[4]);
+    let others: Vec<String> = reports[..4].iter().flat_map(|r| fingerprints(r)).collect();
+    assert!(check.len() >= 4, "{check:?}");
+    assert!(
+        check.iter().all(|f| others.contains(f)),
+        "{check:?} {others:?}"
+    );
     // The offline report has no fixes, so the field is absent.
     let offline: Value =
         serde_json::from_str(&std::fs::read_to_string(&reports[0]).unwrap()).unwrap();
@@ -199,8 +218,19 @@ async fn pin_typo_and_hub_reports_feed_the_comment() {
     let train_at = body.find(&format!("{blob}/train.py")).unwrap();
     let requirements_at = body.find(&format!("{blob}/requirements.txt")).unwrap();
     assert!(train_at < requirements_at && requirements_at < fix_at);
-    // The offline and online pin checks report the same unpinned line once.
-    assert_eq!(body.matches("`unpinned`").count(), 1, "{body}");
+    // The pin checks (offline, online, and in `mlsupply check`) report the same unpinned line
+    // once; `mlsupply check`'s typosquat and look-alike are those of mlsupply-typo and -hub.
+    for rule in ["unpinned", "typosquat", "lookalike-org"] {
+        assert_eq!(
+            body.matches(&format!("`{rule}`")).count(),
+            1,
+            "{rule}\n{body}"
+        );
+    }
+    assert!(
+        !body.contains("| mlsupply |"),
+        "every finding is attributed to its own tool"
+    );
     let sarif: Value =
         serde_json::from_str(&std::fs::read_to_string(repo.join("merged.sarif")).unwrap()).unwrap();
     assert!(!sarif["runs"][0]["results"].as_array().unwrap().is_empty());

@@ -123,8 +123,7 @@ fn assert_safe(body: &str, what: &str) {
             Event::Html(html) | Event::InlineHtml(html) => {
                 for tag in html_tags(html) {
                     assert!(
-                        OUR_TAGS.contains(&tag.as_str())
-                            || (tag.starts_with("<details") && tag == "<details>"),
+                        OUR_TAGS.contains(&tag.as_str()),
                         "{what}: HTML {tag:?} in\n{body}"
                     );
                 }
@@ -172,7 +171,8 @@ fn assert_safe(body: &str, what: &str) {
     for c in body.chars() {
         let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}');
         assert!(
-            !bidi && (c == '\n' || !c.is_control()),
+            // A tab is kept inside diffs, where it is harmless.
+            !bidi && (c == '\n' || c == '\t' || !c.is_control()),
             "{what}: raw {c:?} in the body"
         );
     }
@@ -266,7 +266,13 @@ fn hostile_text_is_rendered_inert_everywhere() {
             let page = page(&merged, &links, &autofix);
             let body = render::comment(&page, MARKER);
             assert!(body.starts_with(MARKER), "{what}");
-            assert!(body.chars().count() <= COMMENT_BUDGET.limit, "{what}");
+            assert!(
+                body.encode_utf16().count() <= COMMENT_BUDGET.limit,
+                "{what}"
+            );
+            // Escaping and truncation leave room for every finding of this small report.
+            assert_eq!(body.matches("**error**").count(), 10, "{what}:\n{body}");
+            assert!(!body.contains("Not shown here"), "{what}");
             assert_safe(&body, what);
             let summary = render::summary(&page, Some("A note."));
             assert_safe(&summary, what);
@@ -557,4 +563,139 @@ fn files_with_errors_come_first_so_a_cut_drops_the_least_important() {
     let error_at = body.find("**error**").expect("the error is shown");
     assert!(error_at < body.find("**note**").unwrap());
     assert!(body.contains("Not shown here: ") && body.contains("notes)**"));
+}
+
+/// Markdown-significant pieces; random strings of them go everywhere a report's text can.
+const PIECES: &[&str] = &[
+    "[",
+    "]",
+    "(",
+    ")",
+    "<",
+    ">",
+    "!",
+    "@",
+    "#",
+    "1",
+    "a",
+    "`",
+    "``",
+    "```",
+    "*",
+    "_",
+    "~",
+    "|",
+    ":",
+    "//",
+    "\\",
+    "&",
+    ";",
+    "www.",
+    "https",
+    "-->",
+    "<!--",
+    "\n",
+    "\r",
+    " ",
+    "\u{202e}",
+    "\u{1b}",
+    "gh-",
+    "img src=x",
+    "details",
+    "summary",
+    "/",
+    "=",
+    "\"",
+    "'",
+    "evil.example",
+    "@org/team",
+    "&#64;",
+    "<a href=x>",
+    "</details>",
+    "-",
+    ".",
+    "    ",
+    "\t",
+    "^",
+    "$",
+    "{",
+    "}",
+];
+
+fn pieces_config() -> proptest::prelude::ProptestConfig {
+    let mut config = proptest::prelude::ProptestConfig::default();
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        config.cases = 512;
+    }
+    config
+}
+
+proptest::proptest! {
+    #![proptest_config(pieces_config())]
+
+    /// `PROPTEST_CASES=100000` fuzzes longer.
+    #[test]
+    fn random_markdown_pieces_stay_inert(
+        pieces in proptest::collection::vec(proptest::sample::select(PIECES), 0..40)
+    ) {
+        let hostile: String = pieces.concat();
+        let merged = comment::merge(&[JsonReport {
+            version: 1,
+            tool: hostile.clone(),
+            // Enough findings and diff lines to fold both into <details>, whose <summary>
+            // holds the path as HTML.
+            findings: (1..=render::FOLD_AFTER as u32 + 1)
+                .map(|line| Finding {
+                    rule: hostile.clone(),
+                    severity: Severity::Warning,
+                    message: hostile.clone(),
+                    path: format!("{hostile}x"),
+                    line,
+                    column: 1,
+                    end_line: line,
+                    end_column: 2,
+                    subject: hostile.clone(),
+                    suggestion: Some(hostile.clone()),
+                    fingerprint: String::new(),
+                })
+                .collect(),
+            fixes: vec![Fix {
+                path: format!("{hostile}x"),
+                diff: format!("-{hostile}\n+{hostile}\n").repeat(10),
+            }],
+        }]);
+        let links = links();
+        let autofix = Autofix::Refused(hostile.clone());
+        let body = render::comment(&page(&merged, &links, &autofix), MARKER);
+        assert!(body.contains("<details><summary>"));
+        assert_safe(&body, &format!("{hostile:?}"));
+    }
+}
+
+#[test]
+fn astral_characters_count_twice_against_the_budget() {
+    // 🐍 is one character but two UTF-16 units: the budget holds in either count.
+    let findings: Vec<Finding> = (0..2_000)
+        .map(|n| {
+            finding(
+                "snakes.txt",
+                n as u32 + 1,
+                &"🐍".repeat(150),
+                Severity::Warning,
+                n,
+            )
+        })
+        .collect();
+    let merged = comment::merge(&[JsonReport {
+        version: 1,
+        tool: "mlsupply-typo".into(),
+        findings,
+        fixes: vec![],
+    }]);
+    let links = links();
+    let body = render::comment(&page(&merged, &links, &Autofix::None), MARKER);
+    let units = body.encode_utf16().count();
+    assert!(units <= 60_000 && units > 50_000, "{units} UTF-16 units");
+    assert!(body.chars().count() < units);
+    assert!(body.contains("Not shown here: "));
 }

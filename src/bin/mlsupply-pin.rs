@@ -270,8 +270,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
             rules: &rules,
             sources: &ws.sources,
         };
-        mlsupply::output::render_json_with_fixes(&report, &fixes(&outcome.plans), &mut stdout)?;
-        stdout.flush()?;
+        write_json(&report, &outcome.plans, &mut stdout)?;
         return Ok(if outcome.plans.is_empty() {
             Exit::Clean
         } else {
@@ -332,8 +331,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
             rules: &rules,
             sources: &ws.sources,
         };
-        mlsupply::output::render_json_with_fixes(&report, &fixes(&outcome.plans), &mut stdout)?;
-        stdout.flush()?;
+        write_json(&report, &outcome.plans, &mut stdout)?;
         Exit::for_findings(&outcome.findings, cli.common.fail_on(&config))
     } else {
         mlsupply::cli::report(
@@ -359,6 +357,21 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         (_, false) => Exit::Findings,
         (exit, true) => exit,
     })
+}
+
+/// The JSON report with each planned rewrite's diff in `fixes`. A closed pipe (`| head`) is
+/// the reader's choice, as in `cli::report`.
+fn write_json(
+    report: &Report,
+    plans: &[pin::FilePlan],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match mlsupply::output::render_json_with_fixes(report, &fixes(plans), out)
+        .and_then(|()| out.flush())
+    {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 /// Each planned rewrite as the JSON report's `fixes` entry.

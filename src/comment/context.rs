@@ -122,17 +122,13 @@ pub enum Target {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContextError {
-    #[error("cannot read the event payload {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("the event payload {path} is not valid JSON: {source}")]
+    // The cause is part of the message (not a `source`), so `{:#}` does not repeat it.
+    #[error("cannot read the event payload {path}: {error}")]
+    Read { path: String, error: std::io::Error },
+    #[error("the event payload {path} is not valid JSON: {error}")]
     Json {
         path: String,
-        #[source]
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     #[error("the event payload {path}: {what}")]
     Shape { path: String, what: String },
@@ -146,16 +142,13 @@ pub fn read_payload(env: &Env) -> Result<Option<Value>, ContextError> {
         return Ok(None);
     };
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ContextError::Read {
+    let text = std::fs::read_to_string(path).map_err(|error| ContextError::Read {
         path: shown.clone(),
-        source,
+        error,
     })?;
     serde_json::from_str(&text)
         .map(Some)
-        .map_err(|source| ContextError::Json {
-            path: shown,
-            source,
-        })
+        .map_err(|error| ContextError::Json { path: shown, error })
 }
 
 /// Decides which pull request to comment on from the payload and the `--pr`/`--head-sha`

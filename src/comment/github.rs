@@ -388,7 +388,8 @@ pub async fn sticky(
     all_clear: bool,
 ) -> Result<Sticky, ApiError> {
     // Measured before anything is sent: a 422 for length must never happen.
-    let chars = body.chars().count();
+    // UTF-16 units: never fewer than GitHub counts (see `render::Unit::Chars`).
+    let chars = body.encode_utf16().count();
     if chars > MAX_BODY_CHARS {
         return Err(ApiError::Invalid(format!(
             "the comment body has {chars} characters, over GitHub's {MAX_BODY_CHARS}: not sent"

@@ -25,6 +25,8 @@ const MAX_DIFF_CHARS: usize = 20_000;
 const MAX_MESSAGE: usize = 1_000;
 const MAX_SUGGESTION: usize = 500;
 const MAX_NAME: usize = 200;
+/// Longest path linked, in bytes (GitHub's own limit on a path is 4,096).
+const MAX_LINKED_PATH: usize = 1_000;
 /// Tools listed in the counts table at most (a report names its tool; a hostile report could
 /// name thousands).
 const MAX_TOOLS: usize = 20;
@@ -34,7 +36,8 @@ const RESERVE: usize = 2_000;
 /// How a channel's size is measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {
-    /// Unicode scalar values, as GitHub counts a comment body.
+    /// Characters, counted as UTF-16 code units: an astral character (an emoji) counts twice,
+    /// so the count is never below GitHub's, whichever of the two it uses.
     Chars,
     Bytes,
 }
@@ -48,7 +51,7 @@ pub struct Budget {
 impl Budget {
     fn measure(&self, text: &str) -> usize {
         match self.unit {
-            Unit::Chars => text.chars().count(),
+            Unit::Chars => text.encode_utf16().count(),
             Unit::Bytes => text.len(),
         }
     }
@@ -77,7 +80,12 @@ pub struct Links {
 }
 
 impl Links {
-    pub fn blob(&self, path: &str, line: u32) -> String {
+    /// The file at the commit, at `line` when not 0; `None` for a path too long to link (a
+    /// hostile report could make every link eat the whole budget).
+    pub fn blob(&self, path: &str, line: u32) -> Option<String> {
+        if path.len() > MAX_LINKED_PATH {
+            return None;
+        }
         let mut url = format!(
             "{}/{}/blob/{}/{}",
             self.server,
@@ -88,7 +96,7 @@ impl Links {
         if line > 0 {
             url.push_str(&format!("#L{line}"));
         }
-        url
+        Some(url)
     }
 
     pub fn commit(&self, sha: &str) -> String {
@@ -135,20 +143,17 @@ pub fn valid_id(id: &str) -> bool {
 /// The sticky comment: `marker` first, the report, within [`COMMENT_BUDGET`]. With no finding
 /// and no fix it is the short all-clear a previous comment is edited to.
 pub fn comment(page: &Page, marker: &str) -> String {
-    render(page, Some(marker), COMMENT_BUDGET, Channel::Comment)
+    render(page, Some(marker), None, COMMENT_BUDGET, Channel::Comment)
 }
 
 /// The job summary: the same report within [`SUMMARY_BUDGET`], with `note` (already Markdown,
 /// e.g. why no comment was posted) under the headline.
 pub fn summary(page: &Page, note: Option<&str>) -> String {
-    let mut out = render(page, None, SUMMARY_BUDGET, Channel::Summary);
-    if let Some(note) = note {
-        // After the headline's first line: a note is short and trusted.
-        let at = out.find('\n').map_or(out.len(), |i| i + 1);
-        out.insert_str(at, &format!("\n{note}\n"));
-    }
-    out
+    render(page, None, note, SUMMARY_BUDGET, Channel::Summary)
 }
+
+/// One file's findings and proposed fix.
+type Group<'a> = (Vec<&'a Item>, Option<&'a Fix>);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Channel {
@@ -156,15 +161,24 @@ enum Channel {
     Summary,
 }
 
-fn render(page: &Page, marker: Option<&str>, budget: Budget, channel: Channel) -> String {
+fn render(
+    page: &Page,
+    marker: Option<&str>,
+    note: Option<&str>,
+    budget: Budget,
+    channel: Channel,
+) -> String {
     let merged = page.merged;
     let counts = Counts::of(merged.items.iter().map(|i| &i.finding));
     let mut out = Writer::new(budget);
     if let Some(marker) = marker {
         out.push(&format!("{marker}\n"));
     }
+    // A note (ours, short) goes right under the headline.
+    let note = note.map(|n| format!("{n}\n\n")).unwrap_or_default();
     if merged.items.is_empty() && merged.fixes.is_empty() {
         out.push("### ✅ mlsupply: all clear\n\n");
+        out.push(&note);
         let at = match page.links {
             Some(links) => format!(
                 " at [{}]({})",
@@ -187,7 +201,12 @@ fn render(page: &Page, marker: Option<&str>, budget: Budget, channel: Channel) -
         .chain(merged.fixes.iter().map(|f| f.path.as_str()))
         .collect::<std::collections::BTreeSet<_>>()
         .len();
-    let icon = if counts.errors > 0 { "🔴" } else { "🟡" };
+    let icon = match (counts.errors, counts.warnings, counts.notes) {
+        (1.., _, _) => "🔴",
+        (0, 1.., _) => "🟡",
+        (0, 0, 1..) => "🔵",
+        (0, 0, 0) => "🔧",
+    };
     out.push(&format!(
         "### {icon} mlsupply: {} in {}\n\n",
         if counts.total() > 0 {
@@ -197,19 +216,20 @@ fn render(page: &Page, marker: Option<&str>, budget: Budget, channel: Channel) -
         },
         plural(files, "file")
     ));
+    out.push(&note);
     push_tool_table(&mut out, &merged.items);
     push_autofix(&mut out, page);
 
     // Findings grouped by file, each group followed by its file's fix. Files with errors come
     // first, then warnings, notes, and fixes alone, so that a cut drops the least important.
-    let mut by_path: BTreeMap<&str, (Vec<&Item>, Option<&Fix>)> = BTreeMap::new();
+    let mut by_path: BTreeMap<&str, Group> = BTreeMap::new();
     for item in &merged.items {
         by_path.entry(&item.finding.path).or_default().0.push(item);
     }
     for fix in &merged.fixes {
         by_path.entry(&fix.path).or_default().1 = Some(fix);
     }
-    let mut groups: Vec<(&str, (Vec<&Item>, Option<&Fix>))> = by_path.into_iter().collect();
+    let mut groups: Vec<(&str, Group)> = by_path.into_iter().collect();
     groups.sort_by_key(|(_, (items, _))| {
         std::cmp::Reverse(items.iter().map(|i| i.finding.severity).max())
     });
@@ -312,8 +332,8 @@ fn push_group(
     left_fixes: &mut usize,
 ) {
     let shown_path = truncate(path, MAX_NAME);
-    let heading = match page.links {
-        Some(links) => format!("#### [{}]({})\n\n", code(&shown_path), links.blob(path, 0)),
+    let heading = match page.links.and_then(|links| links.blob(path, 0)) {
+        Some(url) => format!("#### [{}]({url})\n\n", code(&shown_path)),
         None => format!("#### {}\n\n", code(&shown_path)),
     };
     let fold = items.len() > FOLD_AFTER;
@@ -374,9 +394,9 @@ fn entry(page: &Page, item: &Item) -> String {
         Severity::Warning => "🟡",
         Severity::Note => "🔵",
     };
-    let place = match (page.links, f.line) {
+    let place = match (page.links.and_then(|l| l.blob(&f.path, f.line)), f.line) {
         (_, 0) => String::new(),
-        (Some(links), line) => format!(" [line {line}]({})", links.blob(&f.path, line)),
+        (Some(url), line) => format!(" [line {line}]({url})"),
         (None, line) => format!(" line {line}"),
     };
     let mut entry = format!(
@@ -398,10 +418,12 @@ fn entry(page: &Page, item: &Item) -> String {
 /// cut at a line boundary when very long.
 fn diff_block(fix: &Fix, shown_path: &str) -> String {
     let mut diff = String::new();
+    let mut size = 0;
     let lines: Vec<&str> = fix.diff.lines().collect();
     let mut kept = 0;
     for line in &lines {
-        if diff.chars().count() + line.chars().count() > MAX_DIFF_CHARS {
+        size += line.chars().count() + 1;
+        if size > MAX_DIFF_CHARS {
             break;
         }
         diff.push_str(line);
