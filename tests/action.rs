@@ -190,6 +190,26 @@ fn workflow_uses(workflow: &Value) -> Vec<String> {
     found
 }
 
+/// The README's ready-to-copy workflows, in order.
+fn readme_workflows() -> Vec<&'static str> {
+    let section = README
+        .split("\n## ")
+        .find(|s| s.starts_with("GitHub Action\n"))
+        .expect("README has a GitHub Action section");
+    let blocks: Vec<&str> = section
+        .split("```yaml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert_eq!(blocks.len(), 3, "three ready-to-copy workflows");
+    blocks
+}
+
+fn parse_workflow(text: &str) -> Value {
+    let docs = yaml_rust2::YamlLoader::load_from_str(text).expect("a YAML workflow");
+    actions::yaml_to_json(&docs[0])
+}
+
 /// The project's workflows and the README's ready-to-copy ones are valid workflows, grant no
 /// permission at the top level, and pin every action by commit.
 #[test]
@@ -211,17 +231,7 @@ fn workflows_are_valid_and_pin_every_action() {
         })
         .collect();
     assert!(workflows.len() >= 2, "CI and the action self-test");
-    let section = README
-        .split("\n## ")
-        .find(|s| s.starts_with("GitHub Action\n"))
-        .expect("README has a GitHub Action section");
-    let blocks: Vec<&str> = section
-        .split("```yaml\n")
-        .skip(1)
-        .map(|b| b.split("```").next().unwrap())
-        .collect();
-    assert_eq!(blocks.len(), 3, "three ready-to-copy workflows");
-    for (i, block) in blocks.iter().enumerate() {
+    for (i, block) in readme_workflows().iter().enumerate() {
         workflows.push((format!("README workflow {}", i + 1), (*block).to_owned()));
     }
     for (name, text) in &workflows {
@@ -1128,4 +1138,139 @@ async fn uncommitted_changes_are_never_committed() {
         "# app\n\nlocal edit\n",
         "the edit is left alone"
     );
+}
+
+/// The README's fork set-up, run: on a fork pull request the scan workflow's action step (its
+/// `with:` as inputs) and "Collect the reports" step; the artifact handed over as the two artifact
+/// actions would; then the `workflow_run` workflow's "Comment" step in an empty directory, with
+/// the installed mlsupply-comment on the PATH. (Not run: the checkout, the artifact actions and
+/// `cargo install --git`, which need GitHub.)
+#[tokio::test(flavor = "multi_thread")]
+async fn readme_fork_workflows_comment_from_the_artifact() {
+    let blocks = readme_workflows();
+    let scan = parse_workflow(blocks[1]);
+    let follow = parse_workflow(blocks[2]);
+    let scan_steps = &scan["jobs"]["scan"]["steps"];
+    let with = scan_steps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("mlsupply/mlsupply@"))
+        })
+        .expect("the scan uses the action")["with"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            let name: &'static str = Box::leak(k.clone().into_boxed_str());
+            let value = match v {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            (name, value)
+        })
+        .collect();
+    let fx = fixture(Scenario {
+        head_repo: "mallory/app",
+        inputs: with,
+        ..Scenario::default()
+    })
+    .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{REPO}/pulls/{PR}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "number": PR, "head": {"sha": fx.head_sha, "repo": {"full_name": "mallory/app"}}
+        })))
+        .mount(&fx.api)
+        .await;
+
+    // Workflow 1, on pull_request: the action, then the collect step with its outputs.
+    let run = fx.run();
+    assert_eq!(run.failed, None, "{}", run.describe());
+    assert!(fx.posted().await.is_empty(), "comment: false");
+    let mut context = fx.context();
+    context.steps.insert("mlsupply".into(), run.outputs.clone());
+    let collect = Action::from_steps(
+        actions::steps_of(scan_steps)
+            .into_iter()
+            .filter(|s| matches!(s.kind, StepKind::Run { .. }))
+            .collect(),
+    );
+    let collected = fx.runner().run(&collect, context, &mut |_, _| {});
+    assert_eq!(collected.failed, None, "{}", collected.describe());
+    let artifact = fx.workspace.join("mlsupply-report");
+    assert_eq!(std::fs::read_to_string(artifact.join("pr")).unwrap(), "7\n");
+    assert_eq!(
+        std::fs::read_to_string(artifact.join("head-sha")).unwrap(),
+        format!("{}\n", fx.head_sha)
+    );
+
+    // Workflow 2, on workflow_run, with the artifact where download-artifact puts it.
+    let downloaded = fx.dir.path().join("temp/mlsupply-report");
+    std::fs::create_dir_all(&downloaded).unwrap();
+    for entry in std::fs::read_dir(&artifact).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), downloaded.join(entry.file_name())).unwrap();
+    }
+    let comment_steps = Action::from_steps(
+        actions::steps_of(&follow["jobs"]["comment"]["steps"])
+            .into_iter()
+            .filter(|s| matches!(s.kind, StepKind::Run { .. }) && !s.name.starts_with("Install"))
+            .collect(),
+    );
+    let bin = run.step("setup").outputs["bin"].clone();
+    let follow_up = |head_sha: &str| {
+        let mut runner = fx.runner();
+        let payload = json!({
+            "action": "completed",
+            "workflow_run": {"id": 99, "event": "pull_request", "head_sha": head_sha, "pull_requests": []},
+            "repository": {"full_name": REPO, "default_branch": "main"}
+        });
+        runner.event_name = "workflow_run".into();
+        runner.event_path = fx.dir.path().join("workflow-run.json");
+        std::fs::write(&runner.event_path, payload.to_string()).unwrap();
+        // Nothing of the pull request is checked out here.
+        runner.workspace = fx.dir.path().join("empty");
+        std::fs::create_dir_all(&runner.workspace).unwrap();
+        for (key, value) in &mut runner.base_env {
+            if key == "PATH" {
+                *value = format!("{bin}:{value}");
+            }
+        }
+        let mut context = fx.context();
+        context.github = json!({
+            "event_name": "workflow_run", "event": payload, "repository": REPO, "token": TOKEN
+        });
+        let run = runner.run(&comment_steps, context, &mut |_, _| {});
+        assert!(!run.everything().contains(TOKEN), "{}", run.describe());
+        run
+    };
+    let commented = follow_up(&fx.head_sha);
+    assert_eq!(commented.failed, None, "{}", commented.describe());
+    let posted = fx.posted().await;
+    assert_eq!(posted.len(), 1, "{}", commented.describe());
+    assert!(
+        posted[0].contains("requests&gt;=2.30") || posted[0].contains("requests>=2.30"),
+        "{}",
+        posted[0]
+    );
+    assert!(posted[0].contains("unpinned"), "{}", posted[0]);
+    fx.no_token_sent_in_bodies().await;
+
+    // A report for another commit than the run's is refused before anything is posted.
+    let stale = follow_up(&"f".repeat(40));
+    assert_eq!(
+        stale.failed.as_ref().map(|(step, _)| step.as_str()),
+        Some("Comment")
+    );
+    assert!(
+        stale
+            .annotations
+            .iter()
+            .any(|a| a.message.contains("another commit"))
+    );
+    assert_eq!(fx.posted().await.len(), 1);
 }

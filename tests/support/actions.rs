@@ -94,6 +94,16 @@ fn text(value: &Value) -> String {
 }
 
 impl Action {
+    /// A job's steps run as if they were an action's (no inputs, no outputs); `if:` is ignored.
+    pub fn from_steps(steps: Vec<Step>) -> Action {
+        Action {
+            json: Value::Null,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            steps,
+        }
+    }
+
     pub fn parse(source: &str) -> Action {
         let docs = YamlLoader::load_from_str(source).expect("action.yml is YAML");
         assert_eq!(docs.len(), 1, "action.yml holds one document");
@@ -117,33 +127,7 @@ impl Action {
             .map(|(name, spec)| (name, text(&spec["value"])))
             .collect();
         assert_eq!(json["runs"]["using"], "composite", "a composite action");
-        let steps = json["runs"]["steps"]
-            .as_array()
-            .expect("runs.steps")
-            .iter()
-            .map(|step| {
-                let env = step
-                    .get("env")
-                    .and_then(Value::as_object)
-                    .map(|env| env.iter().map(|(k, v)| (k.clone(), text(v))).collect())
-                    .unwrap_or_default();
-                let kind = match (step.get("run"), step.get("uses")) {
-                    (Some(run), None) => StepKind::Run {
-                        shell: step.get("shell").map(text).unwrap_or_default(),
-                        script: text(run),
-                    },
-                    (None, Some(uses)) => StepKind::Uses { uses: text(uses) },
-                    _ => panic!("a step has exactly one of run/uses: {step}"),
-                };
-                Step {
-                    id: step.get("id").map(text),
-                    name: step.get("name").map(text).unwrap_or_default(),
-                    condition: step.get("if").map(text),
-                    env,
-                    kind,
-                }
-            })
-            .collect();
+        let steps = steps_of(&json["runs"]["steps"]);
         Action {
             json,
             inputs,
@@ -151,6 +135,37 @@ impl Action {
             steps,
         }
     }
+}
+
+/// The steps of a composite action or of a workflow job.
+pub fn steps_of(steps: &Value) -> Vec<Step> {
+    steps
+        .as_array()
+        .expect("a list of steps")
+        .iter()
+        .map(|step| {
+            let env = step
+                .get("env")
+                .and_then(Value::as_object)
+                .map(|env| env.iter().map(|(k, v)| (k.clone(), text(v))).collect())
+                .unwrap_or_default();
+            let kind = match (step.get("run"), step.get("uses")) {
+                (Some(run), None) => StepKind::Run {
+                    shell: step.get("shell").map(text).unwrap_or_default(),
+                    script: text(run),
+                },
+                (None, Some(uses)) => StepKind::Uses { uses: text(uses) },
+                _ => panic!("a step has exactly one of run/uses: {step}"),
+            };
+            Step {
+                id: step.get("id").map(text),
+                name: step.get("name").map(text).unwrap_or_default(),
+                condition: step.get("if").map(text),
+                env,
+                kind,
+            }
+        })
+        .collect()
 }
 
 /// The `${{ }}` expressions of `value`, trimmed.
