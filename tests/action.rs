@@ -616,6 +616,8 @@ impl Fixture {
     /// Runs the action; the install step finds this build's binaries under the stamp the setup
     /// step computed.
     fn run(&self) -> Run {
+        let env_log = self.dir.path().join("tool-env");
+        std::fs::create_dir_all(&env_log).unwrap();
         let mut install = |label: &str, context: &Context| {
             if label != "install" {
                 return;
@@ -623,11 +625,16 @@ impl Fixture {
             let setup = &context.steps["setup"];
             let root = PathBuf::from(&setup["root"]);
             std::fs::create_dir_all(root.join("bin")).unwrap();
+            // Each binary behind a wrapper that records the environment it was given.
             for (name, built) in BINARIES {
                 let target = root.join("bin").join(name);
-                if !target.exists() {
-                    std::os::unix::fs::symlink(built, target).unwrap();
-                }
+                let script = format!(
+                    "#!/bin/sh\nenv > \"{}/{name}.$$\"\nexec \"{built}\" \"$@\"\n",
+                    env_log.display()
+                );
+                std::fs::write(&target, script).unwrap();
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755)).unwrap();
             }
             std::fs::write(root.join("mlsupply-stamp"), format!("{}\n", setup["stamp"])).unwrap();
         };
@@ -644,6 +651,14 @@ impl Fixture {
             run.describe()
         );
         assert!(run.masks.iter().any(|m| m == TOKEN), "the token is masked");
+        // Only mlsupply-comment is given the token; the tools that read the repository never are.
+        for entry in std::fs::read_dir(&env_log).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let env = std::fs::read_to_string(entry.path()).unwrap();
+            let expected = name.starts_with("mlsupply-comment.");
+            assert_eq!(env.contains(TOKEN), expected, "{name} and the token");
+        }
         run
     }
 
