@@ -1289,3 +1289,33 @@ async fn readme_fork_workflows_comment_from_the_artifact() {
     );
     assert_eq!(fx.posted().await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_check_that_errors_fails_the_job_with_its_messages() {
+    // A configuration error: every check exits 2, naming the file and line.
+    let fx = fixture(Scenario {
+        inputs: Vec::new(),
+        files: vec![("mlsupply.toml", "fail-on = \"sometimes\"\n")],
+        ..Scenario::default()
+    })
+    .await;
+    let run = fx.run();
+    assert_eq!(
+        run.failed,
+        Some(("checks".to_owned(), 1)),
+        "{}",
+        run.describe()
+    );
+    let checks = run.step("checks");
+    assert!(checks.log.contains("mlsupply.toml"), "{}", checks.log);
+    for tool in ["mlsupply-pin", "mlsupply-typo", "mlsupply-hub"] {
+        assert!(
+            run.annotations
+                .iter()
+                .any(|a| a.level == "error" && a.properties == format!("title={tool} failed")),
+            "{tool}: {:?}",
+            run.annotations
+        );
+    }
+    assert!(fx.posted().await.is_empty(), "no report from broken checks");
+}
