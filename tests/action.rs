@@ -153,6 +153,16 @@ fn action_yml_inputs_outputs_and_step_hygiene() {
         assert_eq!(sees_token, allowed, "token in the env of {}", step.label());
     }
     assert_eq!(uses, ["actions/cache/restore", "actions/cache/save"]);
+    // The runner evaluates these conditions; the setup step decides (tested below).
+    for step in &action.steps {
+        if matches!(step.kind, StepKind::Uses { .. }) {
+            let condition = step.condition.as_deref().unwrap_or_default();
+            assert!(
+                condition.starts_with("steps.setup.outputs.use-cache == 'true'"),
+                "{condition}"
+            );
+        }
+    }
     // The pins carry their version as a comment, for people and for Dependabot.
     for line in ACTION
         .lines()
