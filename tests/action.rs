@@ -1165,18 +1165,9 @@ async fn uncommitted_changes_are_never_committed() {
     );
 }
 
-/// The README's fork set-up, run: on a fork pull request the scan workflow's action step (its
-/// `with:` as inputs) and "Collect the reports" step; the artifact handed over as the two artifact
-/// actions would; then the `workflow_run` workflow's "Comment" step in an empty directory, with
-/// the installed mlsupply-comment on the PATH. (Not run: the checkout, the artifact actions and
-/// `cargo install --git`, which need GitHub.)
-#[tokio::test(flavor = "multi_thread")]
-async fn readme_fork_workflows_comment_from_the_artifact() {
-    let blocks = readme_workflows();
-    let scan = parse_workflow(blocks[1]);
-    let follow = parse_workflow(blocks[2]);
-    let scan_steps = &scan["jobs"]["scan"]["steps"];
-    let with = scan_steps
+/// The `with:` of the step that uses this action, as inputs.
+fn action_inputs(steps: &Value) -> Vec<(&'static str, String)> {
+    steps
         .as_array()
         .unwrap()
         .iter()
@@ -1185,7 +1176,7 @@ async fn readme_fork_workflows_comment_from_the_artifact() {
                 .as_str()
                 .is_some_and(|u| u.starts_with("mlsupply/mlsupply@"))
         })
-        .expect("the scan uses the action")["with"]
+        .expect("a step uses the action")["with"]
         .as_object()
         .unwrap()
         .iter()
@@ -1197,7 +1188,53 @@ async fn readme_fork_workflows_comment_from_the_artifact() {
             };
             (name, value)
         })
-        .collect();
+        .collect()
+}
+
+/// The README's least-privilege workflow's action step, as written, on a same-repository pull
+/// request: it pushes the fix and writes the SARIF file the next step uploads.
+#[tokio::test(flavor = "multi_thread")]
+async fn readme_pull_request_workflow_pushes_the_fix_and_writes_sarif() {
+    let workflow = parse_workflow(readme_workflows()[0]);
+    let inputs = action_inputs(&workflow["jobs"]["mlsupply"]["steps"]);
+    let fx = fixture(Scenario {
+        inputs,
+        ..Scenario::default()
+    })
+    .await;
+    let run = fx.run();
+    assert_eq!(run.failed, None, "{}", run.describe());
+    assert_eq!(run.outputs["autofix-commit"], fx.branch("feature"));
+    assert_ne!(fx.branch("feature"), fx.head_sha);
+    let upload = workflow["jobs"]["mlsupply"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.contains("upload-sarif"))
+        })
+        .expect("an upload step");
+    let sarif_file = upload["with"]["sarif_file"].as_str().unwrap();
+    let sarif: Value =
+        serde_json::from_str(&std::fs::read_to_string(fx.workspace.join(sarif_file)).unwrap())
+            .unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+}
+
+/// The README's fork set-up, run: on a fork pull request the scan workflow's action step (its
+/// `with:` as inputs) and "Collect the reports" step; the artifact handed over as the two artifact
+/// actions would; then the `workflow_run` workflow's "Comment" step in an empty directory, with
+/// the installed mlsupply-comment on the PATH. (Not run: the checkout, the artifact actions and
+/// `cargo install --git`, which need GitHub.)
+#[tokio::test(flavor = "multi_thread")]
+async fn readme_fork_workflows_comment_from_the_artifact() {
+    let blocks = readme_workflows();
+    let scan = parse_workflow(blocks[1]);
+    let follow = parse_workflow(blocks[2]);
+    let scan_steps = &scan["jobs"]["scan"]["steps"];
+    let with = action_inputs(scan_steps);
     let fx = fixture(Scenario {
         head_repo: "mallory/app",
         inputs: with,
