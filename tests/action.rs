@@ -1366,3 +1366,26 @@ async fn a_check_that_errors_fails_the_job_with_its_messages() {
     }
     assert!(fx.posted().await.is_empty(), "no report from broken checks");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn online_checks_propose_the_fix_without_pushing() {
+    let fx = fixture(Scenario {
+        inputs: vec![("checks", "pin, typo".into()), ("online", "true".into())],
+        ..Scenario::default()
+    })
+    .await;
+    let run = fx.run();
+    assert_eq!(run.failed, None, "{}", run.describe());
+    assert_eq!(run.step("setup").outputs["checks"], "pin typo");
+    let reports = fx.dir.path().join("temp/mlsupply/reports");
+    assert!(!reports.join("hub.json").exists(), "hub was not asked for");
+    // Online, mlsupply-pin's check mode reports the diff --fix would write.
+    let pin: Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("pin.json")).unwrap()).unwrap();
+    let diff = pin["fixes"][0]["diff"].as_str().expect("a proposed fix");
+    assert!(diff.contains("+requests==2.32.3 \\"), "{diff}");
+    assert_eq!(fx.branch("feature"), fx.head_sha, "auto-fix is off");
+    let posted = fx.posted().await;
+    assert_eq!(posted.len(), 1);
+    assert!(posted[0].contains("+requests==2.32.3 \\"), "{}", posted[0]);
+}
