@@ -518,6 +518,35 @@ async fn clean_results_without_a_comment_create_none() {
     assert!(run.stderr().contains("all clear, and no earlier comment"));
 }
 
+/// An auto-fix that leaves nothing to report is still news: without a comment the PR would never
+/// hear of the commit pushed to its branch.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_autofix_commit_with_nothing_left_creates_the_comment() {
+    let server = MockServer::start().await;
+    list(&server, "", vec![]).await;
+    Mock::given(method("POST"))
+        .and(path(COMMENTS))
+        .respond_with(created(101))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let actions = Actions::new(server.uri());
+    actions.report(&empty_report());
+    let fix = "0123456789abcdef0123456789abcdef01234567";
+    let run = actions.run(&["--autofix-commit", fix]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let body = body_of(&requests(&server, "POST").await[0]);
+    assert!(
+        body.starts_with(MARKER) && body.contains("all clear"),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("(https://github.com/{REPO}/commit/{fix})")),
+        "the commit is linked: {body}"
+    );
+    assert!(run.outputs.contains("comment-url="));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_403_falls_back_to_the_summary_with_the_same_exit_code() {
     let server = MockServer::start().await;

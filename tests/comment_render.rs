@@ -699,3 +699,53 @@ fn astral_characters_count_twice_against_the_budget() {
     assert!(body.chars().count() < units);
     assert!(body.contains("Not shown here: "));
 }
+
+/// A pinned requirement with its hashes, offered as the fix, is shown as a code block whose lines
+/// survive, inside the finding's list item; hostile lines in it stay inert.
+#[test]
+fn a_multi_line_suggestion_is_a_code_block() {
+    let pinned = "requests==2.32.3 \\\n    --hash=sha256:aaaa \\\n    --hash=sha256:bbbb";
+    for (what, hostile) in hostile_subjects()
+        .into_iter()
+        .chain([("pinned", String::new())])
+    {
+        let suggestion = format!("{pinned}\n{hostile}");
+        let merged = comment::merge(&[JsonReport {
+            version: 1,
+            tool: "mlsupply-pin".into(),
+            findings: vec![Finding {
+                rule: "unpinned".into(),
+                suggestion: Some(suggestion),
+                ..finding("requirements.txt", 1, "requests", Severity::Error, 1)
+            }],
+            fixes: Vec::new(),
+        }]);
+        let links = links();
+        let body = render::comment(&page(&merged, &links, &Autofix::None), MARKER);
+        assert_safe(&body, what);
+        let mut in_item = 0;
+        let mut code = None;
+        for event in Parser::new_ext(&body, gfm()) {
+            match event {
+                Event::Start(Tag::Item) => in_item += 1,
+                Event::End(TagEnd::Item) => in_item -= 1,
+                Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(_))) if in_item == 2 => {
+                    code = Some(String::new())
+                }
+                Event::Text(t) => {
+                    if let Some(code) = code.as_mut().filter(|c| !c.ends_with('\u{0}')) {
+                        code.push_str(&t)
+                    }
+                }
+                Event::End(TagEnd::CodeBlock) => {
+                    if let Some(code) = code.as_mut() {
+                        code.push('\u{0}')
+                    }
+                }
+                _ => {}
+            }
+        }
+        let code = code.unwrap_or_else(|| panic!("{what}: no code block in the item:\n{body}"));
+        assert!(code.starts_with(&format!("{pinned}\n")), "{what}: {code:?}");
+    }
+}

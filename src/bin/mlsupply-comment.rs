@@ -171,7 +171,7 @@ fn run(cli: &Cli, env: &Env) -> anyhow::Result<Exit> {
     } else if cli.no_comment {
         Outcome::skipped("--no-comment: the pull request is not commented on")
     } else {
-        post(env, &target, &marker, &body, &merged)
+        post(env, &target, &marker, &body, &merged, &autofix)
     };
     for line in &outcome.log {
         eprintln!("mlsupply-comment: {line}");
@@ -239,7 +239,14 @@ impl Outcome {
     }
 }
 
-fn post(env: &Env, target: &Target, marker: &str, body: &str, merged: &Merged) -> Outcome {
+fn post(
+    env: &Env,
+    target: &Target,
+    marker: &str,
+    body: &str,
+    merged: &Merged,
+    autofix: &Autofix,
+) -> Outcome {
     let pr = match target {
         Target::None(why) => return Outcome::skipped(&format!("no comment: {why}")),
         Target::PullRequest(pr) => pr,
@@ -253,7 +260,10 @@ fn post(env: &Env, target: &Target, marker: &str, body: &str, merged: &Merged) -
     let Some(repo) = env.repo() else {
         return Outcome::fallback("GITHUB_REPOSITORY is not set to owner/name");
     };
-    let all_clear = merged.items.is_empty() && merged.fixes.is_empty();
+    // An auto-fix commit is news even when nothing is left to report: the PR must hear of it.
+    let all_clear = merged.items.is_empty()
+        && merged.fixes.is_empty()
+        && !matches!(autofix, Autofix::Pushed(_));
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

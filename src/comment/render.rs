@@ -190,6 +190,9 @@ fn render(
         out.push(&format!(
             "No supply-chain findings in the latest run{at}.\n"
         ));
+        if *page.autofix != Autofix::None {
+            out.push("\n");
+        }
         push_autofix(&mut out, page);
         return out.finish();
     }
@@ -307,8 +310,9 @@ fn push_autofix(out: &mut Writer, page: &Page) {
                 None => short,
             };
             out.push(&format!(
-                "🔧 **Auto-fix:** commit {shown} was pushed to this branch with the fixes \
-                 below. Pushes made with `GITHUB_TOKEN` start no new workflow runs: push another \
+                "🔧 **Auto-fix:** commit {shown} was pushed to this branch: it pins the \
+                 requirements that were not pinned and hashed, and the checks below ran on it. \
+                 Pushes made with `GITHUB_TOKEN` start no new workflow runs: push another \
                  commit, or re-run the checks, to have them run on it.\n\n"
             ));
         }
@@ -406,10 +410,18 @@ fn entry(page: &Page, item: &Item) -> String {
         message(&truncate(&f.message, MAX_MESSAGE))
     );
     if let Some(suggestion) = &f.suggestion {
-        entry.push_str(&format!(
-            "  - 💡 {}\n",
-            message(&truncate(suggestion, MAX_SUGGESTION))
-        ));
+        let suggestion = truncate(suggestion, MAX_SUGGESTION);
+        let suggestion = suggestion.trim_end();
+        if suggestion.contains('\n') {
+            // A multi-line suggestion is text to paste (a pinned requirement with its hashes):
+            // a code block keeps its lines, indented to stay inside the list item.
+            entry.push_str("  - 💡 suggested:\n\n");
+            for line in markdown::fenced("", suggestion).lines() {
+                entry.push_str(&format!("    {line}\n"));
+            }
+        } else {
+            entry.push_str(&format!("  - 💡 {}\n", message(suggestion)));
+        }
     }
     entry
 }
