@@ -9,7 +9,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use support::precommit::{checkout, commit_all, copy_tree, fixture, git, init_repo, ok, output, text};
+use support::precommit::{
+    checkout, commit_all, copy_tree, fixture, git, init_repo, ok, output, text,
+};
 
 fn bin_dir() -> PathBuf {
     Path::new(env!("CARGO_BIN_EXE_mlsupply"))
@@ -23,7 +25,10 @@ fn repo(fixture_name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     init_repo(dir.path());
     let hooks = checkout().join("hooks");
-    ok(git(dir.path()).arg("config").arg("core.hooksPath").arg(&hooks));
+    ok(git(dir.path())
+        .arg("config")
+        .arg("core.hooksPath")
+        .arg(&hooks));
     copy_tree(&fixture(fixture_name), dir.path());
     dir
 }
@@ -95,7 +100,11 @@ fn an_unstaged_bad_change_does_not_block() {
         String::from_utf8_lossy(&committed.stdout),
         format!("{}# reviewed\n", clean_text())
     );
-    assert_eq!(read(&requirements), typo_text(), "the working tree is untouched");
+    assert_eq!(
+        read(&requirements),
+        typo_text(),
+        "the working tree is untouched"
+    );
 }
 
 #[test]
@@ -109,7 +118,10 @@ fn a_bad_staged_file_blocks_even_when_the_working_tree_is_clean() {
     let out = user_git(dir.path(), &["commit", "-m", "typosquat staged"]);
     let shown = text(&out);
     assert!(!out.status.success(), "the commit went through:\n{shown}");
-    assert!(shown.contains("`reqeusts` looks like a typo of `requests`"), "{shown}");
+    assert!(
+        shown.contains("`reqeusts` looks like a typo of `requests`"),
+        "{shown}"
+    );
     assert_eq!(head(dir.path()), None);
 }
 
@@ -140,7 +152,10 @@ fn a_missing_binary_blocks_with_install_advice() {
     );
     let shown = text(&out);
     assert!(!out.status.success(), "the commit went through:\n{shown}");
-    assert!(shown.contains("the `mlsupply` binary was not found"), "{shown}");
+    assert!(
+        shown.contains("the `mlsupply` binary was not found"),
+        "{shown}"
+    );
     assert!(shown.contains("cargo install --locked --path"), "{shown}");
     assert_eq!(head(dir.path()), None);
 }
@@ -200,7 +215,11 @@ fn pre_push_blocks_a_bad_commit() {
 
     // The same commits to a branch the remote does not have yet.
     let out = user_git(dir.path(), &["push", "--quiet", "origin", "main:feature"]);
-    assert!(!out.status.success(), "the push went through:\n{}", text(&out));
+    assert!(
+        !out.status.success(),
+        "the push went through:\n{}",
+        text(&out)
+    );
     assert!(text(&out).contains("warning[typosquat]"));
     assert_eq!(remote_head(remote.path(), "feature"), None);
 
@@ -208,7 +227,11 @@ fn pre_push_blocks_a_bad_commit() {
     fs::write(dir.path().join("requirements.txt"), clean_text()).unwrap();
     ok(git(dir.path()).args(["add", "--all"]));
     let out = user_git(dir.path(), &["push", "--quiet", "origin", "main"]);
-    assert!(!out.status.success(), "the push went through:\n{}", text(&out));
+    assert!(
+        !out.status.success(),
+        "the push went through:\n{}",
+        text(&out)
+    );
 
     // Once a commit fixes the file, the tip that would land is clean and the push goes through.
     ok(git(dir.path()).args(["commit", "--quiet", "--no-verify", "-m", "fix"]));

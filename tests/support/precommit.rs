@@ -94,7 +94,11 @@ pub fn copy_tree(from: &Path, to: &Path) {
             copy_tree(&entry.path(), &target);
         } else {
             fs::copy(entry.path(), &target).unwrap_or_else(|err| {
-                panic!("cannot copy {} to {}: {err}", entry.path().display(), target.display())
+                panic!(
+                    "cannot copy {} to {}: {err}",
+                    entry.path().display(),
+                    target.display()
+                )
             });
         }
     }
@@ -118,7 +122,8 @@ pub fn commit_all(dir: &Path, message: &str) {
 /// for it. `dir` is replaced.
 pub fn snapshot_checkout(dir: &Path) -> String {
     if dir.exists() {
-        fs::remove_dir_all(dir).unwrap_or_else(|err| panic!("cannot remove {}: {err}", dir.display()));
+        fs::remove_dir_all(dir)
+            .unwrap_or_else(|err| panic!("cannot remove {}: {err}", dir.display()));
     }
     let listed = ok(git(checkout()).args([
         "ls-files",
@@ -145,5 +150,8 @@ pub fn snapshot_checkout(dir: &Path) -> String {
         .env("GIT_AUTHOR_DATE", "2000-01-01T00:00:00Z")
         .env("GIT_COMMITTER_DATE", "2000-01-01T00:00:00Z"));
     let head = ok(git(dir).args(["rev-parse", "HEAD"]));
-    String::from_utf8(head.stdout).expect("UTF-8").trim().to_owned()
+    String::from_utf8(head.stdout)
+        .expect("UTF-8")
+        .trim()
+        .to_owned()
 }
