@@ -26,6 +26,7 @@ use support::precommit::{
 };
 use support::python::{describe, tool_venv};
 
+/// The pre-commit venv: its Python builds the packaging fixtures.
 fn tools() -> PathBuf {
     tool_venv(
         &format!("pre-commit-{PRE_COMMIT_VERSION}"),
@@ -239,31 +240,66 @@ fn closed_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-/// pre-commit with a fixed store, in a consumer repository.
-struct PreCommit {
+/// A hook manager reading `.pre-commit-config.yaml`: pre-commit, or prek (a second implementation
+/// of the same file formats, in Rust), with a fixed store under the target directory.
+struct Manager {
+    /// For messages and directory names.
+    name: &'static str,
     bin: PathBuf,
+    /// The variable that moves the manager's store (`PRE_COMMIT_HOME`, `PREK_HOME`).
+    home_var: &'static str,
     home: PathBuf,
+    /// The command that builds every hook environment of the configuration.
+    install: &'static str,
     cargo_target: PathBuf,
     cache: PathBuf,
 }
 
-impl PreCommit {
+impl Manager {
+    fn pre_commit(root: &Path) -> Manager {
+        Manager {
+            name: "pre-commit",
+            bin: tool_venv(
+                &format!("pre-commit-{PRE_COMMIT_VERSION}"),
+                &[&format!("pre-commit=={PRE_COMMIT_VERSION}")],
+            )
+            .join("pre-commit"),
+            home_var: "PRE_COMMIT_HOME",
+            home: root.join("pre-commit-home"),
+            install: "install-hooks",
+            cargo_target: root.join("cargo-target"),
+            cache: root.join("mlsupply-cache"),
+        }
+    }
+
+    fn prek(root: &Path) -> Manager {
+        Manager {
+            name: "prek",
+            bin: tool_venv(
+                &format!("prek-{PREK_VERSION}"),
+                &[&format!("prek=={PREK_VERSION}")],
+            )
+            .join("prek"),
+            home_var: "PREK_HOME",
+            home: root.join("prek-home"),
+            install: "prepare-hooks",
+            cargo_target: root.join("cargo-target"),
+            cache: root.join("mlsupply-cache-prek"),
+        }
+    }
+
     fn command(&self, repo: &Path) -> Command {
-        let mut command = Command::new(self.bin.join("pre-commit"));
+        let mut command = Command::new(&self.bin);
         scrub(&mut command);
         for (key, _) in std::env::vars_os() {
-            if key
-                .to_string_lossy()
-                .to_ascii_uppercase()
-                .starts_with("PIP_")
-            {
+            let key_text = key.to_string_lossy().to_ascii_uppercase();
+            if key_text.starts_with("PIP_") || key_text.starts_with("PREK_") {
                 command.env_remove(&key);
             }
         }
         command
             .current_dir(repo)
-            .env("PRE_COMMIT_HOME", &self.home)
-            .env("PRE_COMMIT_COLOR", "never")
+            .env(self.home_var, &self.home)
             .env("CARGO_TARGET_DIR", &self.cargo_target)
             .env("MLSUPPLY_CACHE_DIR", &self.cache)
             .env("NO_PROXY", "127.0.0.1,localhost")
@@ -271,7 +307,7 @@ impl PreCommit {
         command
     }
 
-    /// Installs the hook environments (the release build, unless the store has it): PyPI and
+    /// Builds the hook environments (the release build, unless the store has it): PyPI and
     /// crates.io are reachable here, as on pre-commit.ci's install step.
     fn install(&self, repo: &Path) {
         let mut command = self.command(repo);
@@ -285,21 +321,33 @@ impl PreCommit {
                 command.env(key, value);
             }
         }
-        let out = output(command.arg("install-hooks"));
+        // maturin moves each binary out of the shared cargo target directory: two builds there at
+        // once (the pre-commit and prek tests run in parallel) would take each other's files.
+        let lock_path = self.cargo_target.with_extension("lock");
+        let lock = fs::File::create(&lock_path).unwrap();
+        lock.lock()
+            .unwrap_or_else(|err| panic!("cannot lock {}: {err}", lock_path.display()));
+        let out = output(command.arg(self.install));
+        drop(lock);
+        let log = ["pre-commit.log", "prek.log"]
+            .iter()
+            .filter_map(|name| fs::read_to_string(self.home.join(name)).ok())
+            .collect::<String>();
         assert!(
             out.status.success(),
-            "pre-commit install-hooks:\n{}\n--- pre-commit.log\n{}",
-            describe(&out),
-            fs::read_to_string(self.home.join("pre-commit.log")).unwrap_or_default()
+            "{} {}:\n{}\n--- log\n{log}",
+            self.name,
+            self.install,
+            describe(&out)
         );
     }
 
-    /// `pre-commit run <args>` with the package index at `index_url`, no pip configuration, and no
-    /// cargo network (the hooks are installed: nothing may be built now).
+    /// `run --color never <args>` with the package index at `index_url`, no pip configuration, and
+    /// no cargo network (the hooks are installed: nothing may be built now).
     fn run(&self, repo: &Path, index_url: &str, args: &[&str]) -> Output {
         output(
             self.command(repo)
-                .arg("run")
+                .args(["run", "--color", "never"])
                 .args(args)
                 .env("PIP_INDEX_URL", index_url)
                 .env("PIP_CONFIG_FILE", "/dev/null")
@@ -332,14 +380,19 @@ fn consumer(
     dir
 }
 
-fn assert_hook(out: &Output, name: &str, status: &str) {
+fn assert_hook(manager: &Manager, out: &Output, name: &str, status: &str) {
     let shown = text(out);
     let found = shown
         .lines()
         .any(|line| line.starts_with(name) && line.trim_end().ends_with(status));
-    assert!(found, "expected `{name}...{status}`:\n{shown}");
+    assert!(
+        found,
+        "{}: expected `{name}...{status}`:\n{shown}",
+        manager.name
+    );
 }
 
+const PREK_VERSION: &str = "0.5.11";
 const PIN: &str = "mlsupply-pin (pin requirements with hashes)";
 const PIN_OFFLINE: &str = "mlsupply-pin --offline (requirements pinned and hashed)";
 const TYPO: &str = "mlsupply-typo (typosquatted dependencies)";
@@ -355,6 +408,16 @@ const ALL: [&str; 4] = [
 /// is shared by every case.
 #[test]
 fn pre_commit_runs_every_hook_end_to_end() {
+    end_to_end(Manager::pre_commit);
+}
+
+/// The same cases through prek, which builds its own environment from the same manifest.
+#[test]
+fn prek_runs_every_hook_end_to_end() {
+    end_to_end(Manager::prek);
+}
+
+fn end_to_end(manager: fn(&Path) -> Manager) {
     let built = catalogue();
     // The clean fixture pins acme-hooks-demo 1.0 with the hash of the file the index serves.
     let clean_requirements = fs::read_to_string(fixture("clean/requirements.txt")).unwrap();
@@ -379,40 +442,37 @@ fn pre_commit_runs_every_hook_end_to_end() {
 
     let root = tmp_root();
     fs::create_dir_all(&root).unwrap();
-    let hook_repo = root.join("hook-repo");
+    let manager = manager(&root);
+    // One snapshot repository per manager: two test threads may snapshot at once.
+    let hook_repo = root.join(format!("hook-repo-{}", manager.name));
     let rev = snapshot_checkout(&hook_repo);
-    let pre_commit = PreCommit {
-        bin: tools(),
-        home: root.join("pre-commit-home"),
-        cargo_target: root.join("cargo-target"),
-        cache: root.join("mlsupply-cache"),
-    };
     let repos = tempfile::tempdir_in(&root).unwrap();
     let repos = repos.path();
+    let m = &manager;
 
     // A clean repository: every hook passes on every file. Installing here builds the hooks.
     let clean = consumer(repos, "clean", &hook_repo, &rev, &ALL);
-    pre_commit.install(&clean);
-    let out = pre_commit.run(&clean, &index, &["--all-files"]);
+    m.install(&clean);
+    let out = m.run(&clean, &index, &["--all-files"]);
     assert!(out.status.success(), "{}", describe(&out));
     for name in [PIN, PIN_OFFLINE, TYPO, HUB] {
-        assert_hook(&out, name, "Passed");
+        assert_hook(m, &out, name, "Passed");
     }
     // A change to an unrelated file runs no hook.
     commit_all(&clean, "clean");
     fs::write(clean.join("README.md"), "# clean\n\nEdited.\n").unwrap();
     ok(git(&clean).args(["add", "--all"]));
-    let out = pre_commit.run(&clean, &index, &[]);
+    let out = m.run(&clean, &index, &[]);
     assert!(out.status.success(), "{}", describe(&out));
     for name in [PIN, PIN_OFFLINE, TYPO, HUB] {
-        assert_hook(&out, name, "(no files to check)Skipped");
+        assert_hook(m, &out, name, "(no files to check)Skipped");
     }
 
     // A typosquatted requirement fails the typo hook, on the staged files.
     let typo = consumer(repos, "typo", &hook_repo, &rev, &["mlsupply-typo"]);
-    let out = pre_commit.run(&typo, &unreachable, &[]);
+    let out = m.run(&typo, &unreachable, &[]);
     assert!(!out.status.success(), "{}", describe(&out));
-    assert_hook(&out, TYPO, "Failed");
+    assert_hook(m, &out, TYPO, "Failed");
     let shown = text(&out);
     assert!(
         shown.contains("warning[typosquat]: `reqeusts` looks like a typo of `requests`"),
@@ -422,9 +482,9 @@ fn pre_commit_runs_every_hook_end_to_end() {
 
     // A model from a look-alike organisation fails the hub hook.
     let model = consumer(repos, "bad-model", &hook_repo, &rev, &["mlsupply-hub"]);
-    let out = pre_commit.run(&model, &unreachable, &[]);
+    let out = m.run(&model, &unreachable, &[]);
     assert!(!out.status.success(), "{}", describe(&out));
-    assert_hook(&out, HUB, "Failed");
+    assert_hook(m, &out, HUB, "Failed");
     assert!(
         text(&out).contains("error[lookalike-org]"),
         "{}",
@@ -435,16 +495,16 @@ fn pre_commit_runs_every_hook_end_to_end() {
     let loose = consumer(repos, "unpinned", &hook_repo, &rev, &ALL);
     let requirements = loose.join("requirements.txt");
     let before = fs::read_to_string(&requirements).unwrap();
-    let out = pre_commit.run(&loose, &unreachable, &["mlsupply-pin-offline"]);
+    let out = m.run(&loose, &unreachable, &["mlsupply-pin-offline"]);
     assert!(!out.status.success(), "{}", describe(&out));
-    assert_hook(&out, PIN_OFFLINE, "Failed");
-    assert!(text(&out).contains("unpinned"), "{}", text(&out));
+    assert_hook(m, &out, PIN_OFFLINE, "Failed");
+    assert!(text(&out).contains("warning[unpinned]"), "{}", text(&out));
     assert_eq!(fs::read_to_string(&requirements).unwrap(), before);
 
     // ...the pin hook fixes it against the index and fails, as a fixer does...
-    let out = pre_commit.run(&loose, &index, &["mlsupply-pin"]);
+    let out = m.run(&loose, &index, &["mlsupply-pin"]);
     assert!(!out.status.success(), "{}", describe(&out));
-    assert_hook(&out, PIN, "Failed");
+    assert_hook(m, &out, PIN, "Failed");
     assert!(
         text(&out).contains("files were modified by this hook"),
         "{}",
@@ -461,14 +521,14 @@ fn pre_commit_runs_every_hook_end_to_end() {
 
     // ...and the next run, with the fix staged, passes, online and offline.
     ok(git(&loose).args(["add", "--all"]));
-    let out = pre_commit.run(&loose, &index, &[]);
+    let out = m.run(&loose, &index, &[]);
     assert!(out.status.success(), "{}", describe(&out));
-    assert_hook(&out, PIN, "Passed");
-    assert_hook(&out, TYPO, "Passed");
+    assert_hook(m, &out, PIN, "Passed");
+    assert_hook(m, &out, TYPO, "Passed");
     assert_eq!(fs::read_to_string(&requirements).unwrap(), fixed);
-    let out = pre_commit.run(&loose, &unreachable, &["mlsupply-pin-offline"]);
+    let out = m.run(&loose, &unreachable, &["mlsupply-pin-offline"]);
     assert!(out.status.success(), "{}", describe(&out));
-    assert_hook(&out, PIN_OFFLINE, "Passed");
+    assert_hook(m, &out, PIN_OFFLINE, "Passed");
 
     drop(server);
 }
