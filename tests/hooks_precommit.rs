@@ -99,7 +99,10 @@ fn pip_install(source: &Path, work: &Path) -> (PathBuf, Output) {
             .current_dir(source)
             .env("CARGO_TARGET_DIR", work.join("target"))
             .env_remove("MATURIN_PEP517_ARGS")
-            .env_remove("CARGO_NET_OFFLINE"),
+            .env_remove("CARGO_NET_OFFLINE")
+            // The assertions read cargo's `Compiling` lines: plain, and not silenced.
+            .env("CARGO_TERM_COLOR", "never")
+            .env_remove("CARGO_TERM_QUIET"),
     );
     (venv, out)
 }
@@ -150,7 +153,9 @@ fn the_hook_package_builds_the_locked_dependency_versions() {
             .arg("--path")
             .arg(&rust)
             .env("CARGO_TARGET_DIR", work.path().join("rust-target"))
-            .env_remove("CARGO_NET_OFFLINE"),
+            .env_remove("CARGO_NET_OFFLINE")
+            .env("CARGO_TERM_COLOR", "never")
+            .env_remove("CARGO_TERM_QUIET"),
     );
     assert!(out.status.success(), "cargo install:\n{}", describe(&out));
     let newest = compiled(&text(&out), "itoa");
