@@ -5,5 +5,6 @@ pub mod dist_files;
 pub mod dists;
 pub mod hub_marks;
 pub mod index_server;
+pub mod precommit;
 pub mod python;
 pub mod tls_server;

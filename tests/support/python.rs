@@ -328,3 +328,60 @@ impl PipRun {
             .collect()
     }
 }
+
+/// A virtual environment of its own for a Python tool the tests drive (pre-commit, say): `packages`
+/// (exact pins) installed from PyPI, with the pinned pip, once; later calls reuse it while the pins
+/// stay the same. Lives under the cargo target directory, like the pip venv, and a file lock keeps
+/// parallel test binaries from building it twice. Returns the venv's directory of executables.
+///
+/// Creating it is the only step that reaches PyPI; it honours the user's pip configuration (proxy,
+/// certificates), as creating the pip venv does.
+pub fn tool_venv(name: &str, packages: &[&str]) -> PathBuf {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-python");
+    fs::create_dir_all(&root)
+        .unwrap_or_else(|err| panic!("cannot create {}: {err}", root.display()));
+    let venv = root.join(format!("venv-{name}"));
+    let wanted = format!("pip=={PIP_VERSION}\n{}\n", packages.join("\n"));
+    let ready = venv.join("mlsupply-ready");
+    let interpreter = venv_python(&venv);
+
+    let lock_path = root.join(format!("venv-{name}.lock"));
+    let lock = File::create(&lock_path)
+        .unwrap_or_else(|err| panic!("cannot open {}: {err}", lock_path.display()));
+    lock.lock()
+        .unwrap_or_else(|err| panic!("cannot lock {}: {err}", lock_path.display()));
+    let up_to_date = fs::read_to_string(&ready).is_ok_and(|text| text == wanted);
+    if !up_to_date {
+        if venv.exists() {
+            fs::remove_dir_all(&venv)
+                .unwrap_or_else(|err| panic!("cannot remove {}: {err}", venv.display()));
+        }
+        run_checked(
+            Command::new(Python::base_interpreter())
+                .args(["-m", "venv"])
+                .arg(&venv),
+            &format!("creating the {name} venv (python3 -m venv)"),
+        );
+        run_checked(
+            Command::new(&interpreter)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--no-input",
+                ])
+                .arg(format!("pip=={PIP_VERSION}"))
+                .args(packages),
+            &format!("installing {packages:?} into the {name} venv (needs PyPI once)"),
+        );
+        fs::write(&ready, &wanted)
+            .unwrap_or_else(|err| panic!("cannot write {}: {err}", ready.display()));
+    }
+    drop(lock);
+    interpreter
+        .parent()
+        .expect("the venv's interpreter is in a directory")
+        .to_path_buf()
+}
