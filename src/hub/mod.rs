@@ -7,6 +7,7 @@
 
 pub mod config_files;
 pub mod fix;
+pub mod focus;
 pub mod online;
 pub mod orgs;
 pub mod python;
@@ -261,9 +262,14 @@ pub fn wants(rel_path: &str) -> bool {
 
 /// The fetches and hazards of one file, by its kind.
 pub fn scan_file(file: &SourceFile) -> Scanned {
+    scan_file_with(file, python::Parse::Focused)
+}
+
+/// [`scan_file`], parsing Python as `parse` says.
+pub fn scan_file_with(file: &SourceFile, parse: python::Parse) -> Scanned {
     let rel = file.rel_path.as_str();
     if rel.ends_with(".ipynb") {
-        let mut out = python::scan_file(file);
+        let mut out = python::scan_file_with(file, parse);
         // Shell escapes (`!hf download ...`) are invisible to the Python scanner.
         if let Ok((cells, _)) = crate::notebookjson::parse_cells(file) {
             let mut env = shell::Env::default();
@@ -274,7 +280,7 @@ pub fn scan_file(file: &SourceFile) -> Scanned {
         return out;
     }
     if python::wants(rel) {
-        return python::scan_file(file);
+        return python::scan_file_with(file, parse);
     }
     if shell::wants(rel) {
         return shell::scan_file(file);

@@ -28,7 +28,7 @@ pub fn wants(rel_path: &str) -> bool {
 /// Words without which a file cannot fetch a model: most files of a repository have none of
 /// them and are not parsed at all. Deliberately broad (`load` covers `torch.load`,
 /// `load_dataset`, `from torch import load`, ...).
-const NEEDLES: &[&str] = &[
+pub(super) const NEEDLES: &[&str] = &[
     "load",
     "pretrained",
     "pipeline",
@@ -53,16 +53,30 @@ const NEEDLES: &[&str] = &[
 
 /// Whether `text` may contain a fetch at all.
 pub fn may_fetch(text: &str) -> bool {
-    NEEDLES.iter().any(|needle| text.contains(needle))
+    super::focus::has_needle(text)
+}
+
+/// How much of a Python file is parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parse {
+    /// The whole file: the reference the focused parse is tested against.
+    Whole,
+    /// Only the statements that can matter ([`super::focus`]); the same findings, faster.
+    Focused,
 }
 
 /// The fetches and hazards in one Python file or notebook.
 pub fn scan_file(file: &SourceFile) -> Scanned {
+    scan_file_with(file, Parse::Focused)
+}
+
+/// [`scan_file`], parsing as `parse` says.
+pub fn scan_file_with(file: &SourceFile, parse: Parse) -> Scanned {
     if !file.rel_path.ends_with(".ipynb") {
         if !may_fetch(&file.text) {
             return Scanned::default();
         }
-        return scan_source(&file.text, &|range| file.span(range));
+        return scan_source_with(&file.text, &|range| file.span(range), parse);
     }
     let (cells, problems) = match notebookjson::parse_cells(file) {
         Ok(parsed) => parsed,
@@ -101,7 +115,7 @@ pub fn scan_file(file: &SourceFile) -> Scanned {
         }
     }
     let mut scanned = if may_fetch(joined.as_str()) {
-        scan_source(joined.as_str(), &|range| joined.span(file, range))
+        scan_source_with(joined.as_str(), &|range| joined.span(file, range), parse)
     } else {
         Scanned::default()
     };
@@ -120,11 +134,37 @@ pub fn scan_file(file: &SourceFile) -> Scanned {
 /// The fetches and hazards in Python `source`; `span_of` turns byte ranges of `source` into
 /// positions in the scanned file.
 pub fn scan_source(source: &str, span_of: &dyn Fn(Range<usize>) -> Span) -> Scanned {
+    scan_source_with(source, span_of, Parse::Whole)
+}
+
+/// [`scan_source`], parsing as `parse` says.
+pub fn scan_source_with(
+    source: &str,
+    span_of: &dyn Fn(Range<usize>) -> Span,
+    parse: Parse,
+) -> Scanned {
+    if parse == Parse::Focused
+        && let Some(focused) = super::focus::focus(source)
+        && let Ok(module) = pyparse::parse(&focused)
+        // A syntax error in the kept statements: the whole file's error recovery decides.
+        && !module.root().has_error()
+    {
+        return scan_module(&module, source, span_of);
+    }
+    match pyparse::parse(source) {
+        Ok(module) => scan_module(&module, source, span_of),
+        Err(_) => Scanned::default(),
+    }
+}
+
+/// The scan of a parsed module; `source` is the whole text (`module` may hold part of it).
+fn scan_module(
+    module: &PyModule<'_>,
+    source: &str,
+    span_of: &dyn Fn(Range<usize>) -> Span,
+) -> Scanned {
     let mut out = Scanned::default();
-    let Ok(module) = pyparse::parse(source) else {
-        return out;
-    };
-    let scanner = Scanner::new(&module, span_of);
+    let scanner = Scanner::new(module, source, span_of);
     for call in scanner.nodes.iter().filter(|n| n.kind() == "call") {
         scanner.call(*call, &mut out);
     }
@@ -193,7 +233,7 @@ struct Scanner<'m, 's> {
 const RESOLVE_BUDGET: u32 = 2_000;
 
 impl<'m, 's> Scanner<'m, 's> {
-    fn new(m: &'m PyModule<'s>, span_of: &'m dyn Fn(Range<usize>) -> Span) -> Self {
+    fn new(m: &'m PyModule<'s>, source: &str, span_of: &'m dyn Fn(Range<usize>) -> Span) -> Self {
         let aliases = m.import_aliases();
         let mut bindings: HashMap<String, Vec<Node<'m>>> = HashMap::new();
         let mut fetched = HashSet::new();
@@ -261,7 +301,6 @@ impl<'m, 's> Scanner<'m, 's> {
             }
             bindings.entry(name).or_default().push(value);
         }
-        let source = m.source();
         Scanner {
             m,
             span_of,
