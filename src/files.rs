@@ -52,24 +52,68 @@ pub fn collect(
     exclude: &[String],
     wanted: &dyn Fn(&str) -> bool,
 ) -> Collected {
+    let visited = visit(root, explicit, exclude, wanted, &|text| {
+        Some(text.into_source())
+    });
+    Collected {
+        files: visited.items,
+        findings: visited.findings,
+    }
+}
+
+/// A file's relative path and decoded text, before its line index is built.
+#[derive(Clone, Debug)]
+pub struct FileText {
+    pub rel_path: String,
+    pub abs_path: PathBuf,
+    /// UTF-8 (a BOM dropped), or decoded from UTF-16.
+    pub text: String,
+}
+
+impl FileText {
+    pub fn into_source(self) -> SourceFile {
+        SourceFile::new(self.rel_path, self.abs_path, self.text)
+    }
+}
+
+/// What [`visit`] kept, in relative-path order, and the `file-skipped` notes.
+#[derive(Debug)]
+pub struct Visited<T> {
+    pub items: Vec<T>,
+    pub findings: Vec<Finding>,
+}
+
+/// [`collect`]'s files, each handed to `each` on one of several threads as soon as it is read:
+/// reading and whatever `each` does with a file (parse it, scan it) run on every core, and a
+/// file `each` has no use for is dropped without building its line index. `each` returns what
+/// to keep (`None`: nothing). The result does not depend on scheduling: items come back in
+/// relative-path order, as from [`collect`].
+pub fn visit<T: Send>(
+    root: &Path,
+    explicit: &[PathBuf],
+    exclude: &[String],
+    wanted: &dyn Fn(&str) -> bool,
+    each: &(dyn Fn(FileText) -> Option<T> + Sync),
+) -> Visited<T> {
     let mut out = Output::default();
     let root = match Root::new(root) {
         Ok(root) => root,
         Err(finding) => {
             out.findings.push(*finding);
-            return out.finish();
+            return out.finish(each);
         }
     };
     let excludes = Excludes::new(exclude);
 
     if explicit.is_empty() {
         walk(&root, &root.canon, &excludes, wanted, &mut out);
-        return out.finish();
+    } else {
+        for path in explicit {
+            collect_explicit(&root, path, &excludes, wanted, &mut out);
+        }
     }
-    for path in explicit {
-        collect_explicit(&root, path, &excludes, wanted, &mut out);
-    }
-    out.finish()
+    out.root = Some(root);
+    out.finish(each)
 }
 
 /// Reads one file under `root` as text, or says why it was skipped.
@@ -85,32 +129,98 @@ pub fn read(root: &Path, path: &Path) -> Result<SourceFile, Finding> {
     } else {
         root.canon.join(path)
     };
-    root.read(&path).map_err(|finding| *finding)
+    root.read(&path)
+        .map(FileText::into_source)
+        .map_err(|finding| *finding)
+}
+
+/// A file to read.
+struct Job {
+    path: PathBuf,
+    /// Set for a regular file found by the walk (not a symlink): its path is already canonical
+    /// and inside the root, so it is read without resolving it again.
+    walked_rel: Option<String>,
 }
 
 #[derive(Default)]
 struct Output {
-    files: BTreeMap<String, SourceFile>,
+    jobs: Vec<Job>,
     findings: Vec<Finding>,
+    root: Option<Root>,
 }
 
-impl Output {
-    fn push(&mut self, result: Result<SourceFile, Box<Finding>>) {
-        match result {
-            Ok(file) => {
-                self.files.insert(file.rel_path.clone(), file);
-            }
-            Err(finding) => self.findings.push(*finding),
-        }
-    }
+/// What reading one job gave: the file's relative path and what `each` kept, or why it was
+/// skipped.
+type ReadResult<T> = Result<(String, Option<T>), Box<Finding>>;
 
-    fn finish(mut self) -> Collected {
+/// Most files read at once; reading is cheap next to what callers do with the text.
+const MAX_THREADS: usize = 8;
+
+impl Output {
+    /// Reads every job on every core and hands the text to `each`.
+    fn finish<T: Send>(mut self, each: &(dyn Fn(FileText) -> Option<T> + Sync)) -> Visited<T> {
+        let jobs = std::mem::take(&mut self.jobs);
+        let mut items: BTreeMap<String, T> = BTreeMap::new();
+        if let Some(root) = &self.root {
+            let read = |job: &Job| -> ReadResult<T> {
+                let text = match &job.walked_rel {
+                    Some(rel) => root.read_walked(&job.path, rel.clone())?,
+                    None => root.read(&job.path)?,
+                };
+                Ok((text.rel_path.clone(), each(text)))
+            };
+            let threads = std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .clamp(1, MAX_THREADS)
+                .min(jobs.len().max(1));
+            let mut results: Vec<(usize, ReadResult<T>)> = if threads == 1 {
+                jobs.iter().map(read).enumerate().collect()
+            } else {
+                // Each thread takes the next unread job; results are put back in job order.
+                let next = std::sync::atomic::AtomicUsize::new(0);
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = (0..threads)
+                        .map(|_| {
+                            scope.spawn(|| {
+                                let mut done = Vec::new();
+                                loop {
+                                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                    let Some(job) = jobs.get(i) else {
+                                        return done;
+                                    };
+                                    done.push((i, read(job)));
+                                }
+                            })
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .flat_map(|h| {
+                            h.join()
+                                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                        })
+                        .collect()
+                })
+            };
+            results.sort_by_key(|(i, _)| *i);
+            for (_, result) in results {
+                match result {
+                    Ok((rel, Some(item))) => {
+                        items.insert(rel, item);
+                    }
+                    Ok((rel, None)) => {
+                        items.remove(&rel);
+                    }
+                    Err(finding) => self.findings.push(*finding),
+                }
+            }
+        }
         self.findings
             .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
         self.findings
             .dedup_by(|a, b| a.path == b.path && a.message == b.message);
-        Collected {
-            files: self.files.into_values().collect(),
+        Visited {
+            items: items.into_values().collect(),
             findings: self.findings,
         }
     }
@@ -156,7 +266,7 @@ impl Root {
     }
 
     /// Reads `path` (absolute, or relative to the current directory).
-    fn read(&self, path: &Path) -> Result<SourceFile, Box<Finding>> {
+    fn read(&self, path: &Path) -> Result<FileText, Box<Finding>> {
         let Some(rel) = self.relative(path) else {
             if fs::symlink_metadata(path).is_err() {
                 return Err(skipped(&display(path), "no such file"));
@@ -184,19 +294,53 @@ impl Root {
         if metadata.len() > MAX_FILE_BYTES {
             return Err(too_large(&rel, metadata.len()));
         }
-        let mut bytes = Vec::new();
         let opened = fs::File::open(&target).map_err(|e| skipped(&rel, &io_reason(&e)))?;
-        // The size may have changed since `metadata`: never read more than the limit.
-        opened
-            .take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| skipped(&rel, &io_reason(&e)))?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(too_large(&rel, bytes.len() as u64));
-        }
-        let text = decode(&bytes).map_err(|reason| skipped(&rel, &reason))?;
-        Ok(SourceFile::new(rel, path, text))
+        read_text(opened, metadata.len(), rel, path)
     }
+
+    /// Reads a regular file the walk found at `path`, under the canonical root and reached
+    /// without a symlink: the checks of [`Root::read`] that resolve paths are already true.
+    fn read_walked(&self, path: &Path, rel: String) -> Result<FileText, Box<Finding>> {
+        let opened = fs::File::open(path).map_err(|e| skipped(&rel, &io_reason(&e)))?;
+        let metadata = opened
+            .metadata()
+            .map_err(|e| skipped(&rel, &io_reason(&e)))?;
+        if metadata.is_dir() {
+            return Err(skipped(&rel, "a directory, not a file"));
+        }
+        if !metadata.is_file() {
+            return Err(skipped(&rel, "not a regular file"));
+        }
+        if metadata.len() > MAX_FILE_BYTES {
+            return Err(too_large(&rel, metadata.len()));
+        }
+        read_text(opened, metadata.len(), rel, path)
+    }
+}
+
+/// The text of an opened file of `len` bytes, at most [`MAX_FILE_BYTES`] of it.
+fn read_text(
+    opened: fs::File,
+    len: u64,
+    rel: String,
+    path: &Path,
+) -> Result<FileText, Box<Finding>> {
+    // Sized up front: one read fills it, with no reallocation as the buffer grows.
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
+    // The size may have changed since it was checked: never read more than the limit.
+    opened
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| skipped(&rel, &io_reason(&e)))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(&rel, bytes.len() as u64));
+    }
+    let text = decode(bytes).map_err(|reason| skipped(&rel, &reason))?;
+    Ok(FileText {
+        rel_path: rel,
+        abs_path: path.to_path_buf(),
+        text,
+    })
 }
 
 fn collect_explicit(
@@ -237,7 +381,10 @@ fn collect_explicit(
         return;
     }
     if wanted(&rel) {
-        out.push(root.read(path));
+        out.jobs.push(Job {
+            path: path.to_path_buf(),
+            walked_rel: None,
+        });
     }
 }
 
@@ -303,7 +450,10 @@ fn walk(
         if file_type.is_symlink() && fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()) {
             continue;
         }
-        out.push(root.read(entry.path()));
+        out.jobs.push(Job {
+            path: entry.path().to_path_buf(),
+            walked_rel: file_type.is_file().then_some(rel),
+        });
     }
 }
 
@@ -387,7 +537,9 @@ impl Excludes {
 }
 
 /// Decodes a file's bytes as pip does: UTF-8 (a BOM dropped), or UTF-16 after a UTF-16 BOM.
-fn decode(bytes: &[u8]) -> Result<String, String> {
+/// UTF-8 takes the bytes over without copying them.
+fn decode(mut owned: Vec<u8>) -> Result<String, String> {
+    let bytes = owned.as_slice();
     if bytes.starts_with(&[0xFF, 0xFE, 0, 0]) || bytes.starts_with(&[0, 0, 0xFE, 0xFF]) {
         return Err("UTF-32 text is not supported".to_string());
     }
@@ -415,21 +567,18 @@ fn decode(bytes: &[u8]) -> Result<String, String> {
         return Ok(text);
     }
 
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if body[..body.len().min(BINARY_PROBE_BYTES)].contains(&0) {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        owned.drain(..3);
+    }
+    let body = owned.as_slice();
+    if memchr::memchr(0, &body[..body.len().min(BINARY_PROBE_BYTES)]).is_some() {
         return Err("binary file (NUL byte in the first 8 KiB)".to_string());
     }
-    match std::str::from_utf8(body) {
-        Ok(text) => Ok(text.to_string()),
-        Err(e) => {
-            let valid = &body[..e.valid_up_to()];
-            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-            Err(format!(
-                "not valid UTF-8 (first bad byte on line {line}, byte offset {})",
-                e.valid_up_to()
-            ))
-        }
-    }
+    String::from_utf8(owned).map_err(|e| {
+        let valid_up_to = e.utf8_error().valid_up_to();
+        let line = memchr::memchr_iter(b'\n', &e.as_bytes()[..valid_up_to]).count() + 1;
+        format!("not valid UTF-8 (first bad byte on line {line}, byte offset {valid_up_to})")
+    })
 }
 
 fn skipped(rel: &str, reason: &str) -> Box<Finding> {

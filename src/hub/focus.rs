@@ -22,9 +22,11 @@
 //! statement or in one it is connected to through names.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
+use foldhash::fast::RandomState;
 
 use super::python::NEEDLES;
 
@@ -47,9 +49,39 @@ pub fn has_needle(text: &str) -> bool {
 /// Above this share of the file kept, the whole file is parsed: blanking would save little.
 const MAX_KEPT_SHARE: f64 = 0.6;
 
-/// `source` with every top-level statement the scanner does not need blanked, or `None` when the
-/// whole file should be parsed (nothing to gain, or the lexer is unsure).
-pub fn focus(source: &str) -> Option<String> {
+/// The statements of a file the scanner needs, one after the other, and where each came from.
+#[derive(Debug)]
+pub struct Focused {
+    /// The kept statements, concatenated: whole lines, in file order.
+    pub text: String,
+    /// `(offset in text, offset in the file)` of each run of kept statements.
+    pieces: Vec<(usize, usize)>,
+}
+
+impl Focused {
+    /// The file range of `range` in [`Focused::text`]. A range never crosses two statements,
+    /// except the whole module's, which is mapped by its ends.
+    pub fn original(&self, range: Range<usize>) -> Range<usize> {
+        let map = |at: usize, last_byte: bool| {
+            let probe = if last_byte { at.saturating_sub(1) } else { at };
+            let i = self.pieces.partition_point(|&(start, _)| start <= probe);
+            let (text_start, file_start) = self.pieces[i.saturating_sub(1)];
+            file_start + (at - text_start)
+        };
+        let start = map(range.start, false);
+        let end = if range.end > range.start {
+            map(range.end, true)
+        } else {
+            start
+        };
+        start..end
+    }
+}
+
+/// The top-level statements of `source` the scanner needs, or `None` when the whole file
+/// should be parsed (nothing to gain, or the lexer is unsure). Parsing only those statements,
+/// rather than blanking the others, spares the parser from lexing what was left out.
+pub fn focus(source: &str) -> Option<Focused> {
     let hits: Vec<usize> = NEEDLE_FINDER.find_iter(source).map(|m| m.start()).collect();
     if hits.is_empty() {
         // No needle: the caller's prefilter already skips such text; parse it whole if asked.
@@ -66,24 +98,20 @@ pub fn focus(source: &str) -> Option<String> {
     if kept_bytes as f64 > MAX_KEPT_SHARE * source.len() as f64 {
         return None;
     }
-    let mut out = Vec::with_capacity(source.len());
-    let mut at = 0;
+    let mut out = Focused {
+        text: String::with_capacity(kept_bytes),
+        pieces: Vec::new(),
+    };
+    let mut previous_end = usize::MAX;
     for (chunk, _) in chunks.iter().zip(&kept).filter(|(_, k)| **k) {
-        blank(&source.as_bytes()[at..chunk.start], &mut out);
-        out.extend_from_slice(&source.as_bytes()[chunk.start..chunk.end]);
-        at = chunk.end;
+        if chunk.start != previous_end {
+            out.pieces.push((out.text.len(), chunk.start));
+        }
+        // Chunks start and end at line starts, so they are whole characters.
+        out.text.push_str(source.get(chunk.start..chunk.end)?);
+        previous_end = chunk.end;
     }
-    blank(&source.as_bytes()[at..], &mut out);
-    // Kept chunks start and end at line starts, so they are whole characters.
-    String::from_utf8(out).ok()
-}
-
-/// Spaces for `bytes`, line breaks kept so that the next statement still starts a line.
-fn blank(bytes: &[u8], out: &mut Vec<u8>) {
-    out.extend(bytes.iter().map(|&b| match b {
-        b'\n' | b'\r' => b,
-        _ => b' ',
-    }));
+    Some(out)
 }
 
 /// A top-level statement (with the blank and comment lines after it).
@@ -100,8 +128,10 @@ struct Chunk<'s> {
 /// Which chunks to keep: needle chunks and what uses their names (tainted), then everything the
 /// kept chunks' names may be bound by.
 fn select(chunks: &[Chunk<'_>], hits: &[usize]) -> Vec<bool> {
-    let mut binders: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut users: HashMap<&str, Vec<usize>> = HashMap::new();
+    // foldhash: short names, many lookups; randomly seeded, so a hostile file cannot aim
+    // collisions at it.
+    let mut binders: HashMap<&str, Vec<usize>, RandomState> = HashMap::default();
+    let mut users: HashMap<&str, Vec<usize>, RandomState> = HashMap::default();
     for (i, chunk) in chunks.iter().enumerate() {
         for bind in &chunk.binds {
             binders.entry(bind.as_str()).or_default().push(i);
@@ -484,8 +514,10 @@ mod tests {
     use super::*;
 
     fn kept(source: &str) -> Option<String> {
-        focus(source).map(|text| {
-            text.lines()
+        focus(source).map(|focused| {
+            focused
+                .text
+                .lines()
                 .filter(|l| !l.trim().is_empty())
                 .collect::<Vec<_>>()
                 .join("\n")
@@ -514,13 +546,24 @@ mod tests {
     }
 
     #[test]
-    fn offsets_are_kept() {
-        let mut source = "x = 1\n".repeat(50);
-        source.push_str("y = load(\"a/b\")\n");
-        let blanked = focus(&source).expect("focused");
-        assert_eq!(blanked.len(), source.len());
-        let at = source.find("load").unwrap_or(0);
-        assert_eq!(&blanked[at..at + 4], "load");
+    fn ranges_map_back_to_the_file() {
+        let mut source = "import torch\n".to_string();
+        source.push_str(&"x = 1\n".repeat(50));
+        source.push_str("y = torch.load(\"a/b\")\n");
+        source.push_str(&"z = 2\n".repeat(50));
+        source.push_str("w = torch.load(\"c/d\")\n");
+        let focused = focus(&source).expect("focused");
+        assert_eq!(
+            focused.text,
+            "import torch\ny = torch.load(\"a/b\")\nw = torch.load(\"c/d\")\n"
+        );
+        for needle in ["import", "\"a/b\"", "\"c/d\")", "w ="] {
+            let at = focused.text.find(needle).unwrap_or(usize::MAX);
+            let range = focused.original(at..at + needle.len());
+            assert_eq!(&source[range], needle);
+        }
+        let empty = focused.original(3..3);
+        assert_eq!(empty, 3..3);
     }
 
     #[test]
@@ -550,7 +593,7 @@ mod tests {
             "x = f\"{load(\"a\")\n", // unterminated f-string field
             "x = load() \\ y\n",     // stray backslash
         ] {
-            assert_eq!(focus(&format!("{bad}{pad}")), None, "{bad}");
+            assert!(focus(&format!("{bad}{pad}")).is_none(), "{bad}");
         }
     }
 

@@ -14,6 +14,9 @@ pub mod python;
 pub mod shell;
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 
 use crate::config::Config;
 use crate::finding::{Finding, Severity, Span};
@@ -212,47 +215,52 @@ pub fn scan(target: &Target, config: &Config) -> HubScan {
         .root
         .canonicalize()
         .unwrap_or_else(|_| target.root.clone());
-    let collected = crate::files::collect(&root, &target.paths, &config.exclude, &|rel| wants(rel));
     let orgs = TrustedOrgs::new(config.hub.trusted_orgs.iter().map(|a| a.name.as_str()));
     let context = Context::new(config, &orgs, &root);
+    let context = &context;
+    // Files are independent: each is scanned and judged on the thread that read it, and
+    // `visit` hands them back in path order, so output does not depend on scheduling.
+    let visited = crate::files::visit(
+        &root,
+        &target.paths,
+        &config.exclude,
+        &|rel| wants(rel),
+        &|text| {
+            // A Python file without a needle gives nothing; unless an ignore comment in it
+            // needs checking, it is not even indexed.
+            if text.rel_path.ends_with(".py")
+                && !python::may_fetch(&text.text)
+                && !may_hold_ignore(&text.text)
+            {
+                return None;
+            }
+            let file = text.into_source();
+            let findings = judge(&file, &scan_file(&file), context);
+            Some((file, findings))
+        },
+    );
     let mut out = HubScan {
-        findings: collected.findings,
+        findings: visited.findings,
         sources: SourceMap::default(),
         root: root.clone(),
     };
-    // Files are independent: scan them on every core, in file order within each chunk, and
-    // join the chunks in order so that output does not depend on scheduling.
-    let files = collected.files;
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, files.len().max(1));
-    let chunk = files.len().div_ceil(workers).max(1);
-    let context = &context;
-    let per_chunk: Vec<Vec<Finding>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .flat_map(|file| judge(file, &scan_file(file), context))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
-    out.findings.extend(per_chunk.into_iter().flatten());
-    for file in files {
+    for (file, findings) in visited.items {
+        out.findings.extend(findings);
         out.sources.insert(file);
     }
     out
+}
+
+/// Whether `text` may hold a `# mlsupply: ignore[...]` comment, well formed or not (the
+/// suppression pass reports those even in files without findings).
+fn may_hold_ignore(text: &str) -> bool {
+    static MLSUPPLY: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["mlsupply"])
+            .unwrap_or_else(|err| panic!("ignore-comment automaton: {err}"))
+    });
+    MLSUPPLY.is_match(text)
 }
 
 /// Whether any surface scanner reads `rel_path`.
@@ -288,7 +296,8 @@ pub fn scan_file_with(file: &SourceFile, parse: python::Parse) -> Scanned {
     config_files::scan_file(file)
 }
 
-/// The findings of [`scan`], and the files they point into.
+/// The findings of [`scan`], and the files they point into. (Python files without a needle and
+/// without an ignore comment are left out: nothing can point into them.)
 #[derive(Debug)]
 pub struct HubScan {
     pub findings: Vec<Finding>,

@@ -145,11 +145,11 @@ pub fn scan_source_with(
 ) -> Scanned {
     if parse == Parse::Focused
         && let Some(focused) = super::focus::focus(source)
-        && let Ok(module) = pyparse::parse(&focused)
+        && let Ok(module) = pyparse::parse(&focused.text)
         // A syntax error in the kept statements: the whole file's error recovery decides.
         && !module.root().has_error()
     {
-        return scan_module(&module, source, span_of);
+        return scan_module(&module, source, &|range| span_of(focused.original(range)));
     }
     match pyparse::parse(source) {
         Ok(module) => scan_module(&module, source, span_of),
