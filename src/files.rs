@@ -295,46 +295,46 @@ impl Root {
             return Err(too_large(&rel, metadata.len()));
         }
         let opened = fs::File::open(&target).map_err(|e| skipped(&rel, &io_reason(&e)))?;
-        read_text(opened, metadata.len(), rel, path)
+        // The size may have changed since `metadata`.
+        match read_capped(opened, metadata.len()) {
+            Ok(Some(bytes)) => into_text(bytes, rel, path),
+            Ok(None) => Err(too_large(&rel, MAX_FILE_BYTES + 1)),
+            Err(e) => Err(skipped(&rel, &io_reason(&e))),
+        }
     }
 
     /// Reads a regular file the walk found at `path`, under the canonical root and reached
     /// without a symlink: the checks of [`Root::read`] that resolve paths are already true.
+    /// The walk saw a regular file, so its size is the only check left, and reading (at most
+    /// one byte past the limit) makes it: no `stat` per file.
     fn read_walked(&self, path: &Path, rel: String) -> Result<FileText, Box<Finding>> {
         let opened = fs::File::open(path).map_err(|e| skipped(&rel, &io_reason(&e)))?;
-        let metadata = opened
-            .metadata()
-            .map_err(|e| skipped(&rel, &io_reason(&e)))?;
-        if metadata.is_dir() {
-            return Err(skipped(&rel, "a directory, not a file"));
+        match read_capped(opened, WALKED_READ_HINT) {
+            Ok(Some(bytes)) => into_text(bytes, rel, path),
+            Ok(None) => {
+                // Name the size on disk, as `Root::read` does.
+                let len = fs::metadata(path).map_or(MAX_FILE_BYTES + 1, |m| m.len());
+                Err(too_large(&rel, len))
+            }
+            Err(e) => Err(skipped(&rel, &io_reason(&e))),
         }
-        if !metadata.is_file() {
-            return Err(skipped(&rel, "not a regular file"));
-        }
-        if metadata.len() > MAX_FILE_BYTES {
-            return Err(too_large(&rel, metadata.len()));
-        }
-        read_text(opened, metadata.len(), rel, path)
     }
 }
 
-/// The text of an opened file of `len` bytes, at most [`MAX_FILE_BYTES`] of it.
-fn read_text(
-    opened: fs::File,
-    len: u64,
-    rel: String,
-    path: &Path,
-) -> Result<FileText, Box<Finding>> {
+/// The first buffer for a walked file, whose size is not asked: most source files fit.
+const WALKED_READ_HINT: u64 = 16 * 1024;
+
+/// The bytes of an opened file of `len` bytes (or a guess), or `None` if it holds more than
+/// [`MAX_FILE_BYTES`]: never more than one byte past the limit is read.
+fn read_capped(opened: fs::File, len: u64) -> std::io::Result<Option<Vec<u8>>> {
     // Sized up front: one read fills it, with no reallocation as the buffer grows.
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
-    // The size may have changed since it was checked: never read more than the limit.
-    opened
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| skipped(&rel, &io_reason(&e)))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large(&rel, bytes.len() as u64));
-    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len.min(MAX_FILE_BYTES)).unwrap_or(0) + 1);
+    opened.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= MAX_FILE_BYTES).then_some(bytes))
+}
+
+/// A file's decoded text, or why it cannot be read as text.
+fn into_text(bytes: Vec<u8>, rel: String, path: &Path) -> Result<FileText, Box<Finding>> {
     let text = decode(bytes).map_err(|reason| skipped(&rel, &reason))?;
     Ok(FileText {
         rel_path: rel,

@@ -253,3 +253,44 @@ proptest! {
         prop_assert_eq!(whole, focused, "{}", file.text);
     }
 }
+
+/// Files without a needle are not indexed nor kept for rendering, unless they hold an ignore
+/// comment: the suppression pass must still see those and report an unused one.
+#[test]
+fn files_without_a_needle_keep_their_ignore_comments() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("plain.py"),
+        "x = 1  # MLSupply: ignore[untrusted-org] nothing here to ignore\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("other.py"), "y = 2\n").expect("write");
+    std::fs::write(
+        dir.path().join("loads.py"),
+        "from transformers import AutoModel\nAutoModel.from_pretrained(\"someone/m\")\n",
+    )
+    .expect("write");
+    let target = mlsupply::scan::Target {
+        root: dir.path().to_path_buf(),
+        paths: Vec::new(),
+    };
+    let scanned = hub::scan(&target, &mlsupply::config::Config::default());
+    let kept: Vec<&str> = scanned
+        .sources
+        .iter()
+        .map(|f| f.rel_path.as_str())
+        .collect();
+    assert_eq!(kept, ["loads.py", "plain.py"]);
+    let findings = mlsupply::scan::finish(
+        scanned.findings,
+        &scanned.sources,
+        &[mlsupply::rules::Tool::Hub],
+    );
+    let at: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|f| (f.path.as_str(), f.rule.as_ref()))
+        .collect();
+    assert!(at.contains(&("plain.py", "invalid-ignore")), "{at:?}");
+    assert!(at.contains(&("loads.py", "untrusted-org")), "{at:?}");
+    assert!(!at.iter().any(|(path, _)| *path == "other.py"), "{at:?}");
+}

@@ -13,8 +13,9 @@ pub mod orgs;
 pub mod python;
 pub mod shell;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex};
 
 use aho_corasick::AhoCorasick;
 
@@ -169,6 +170,8 @@ pub struct Context<'a> {
     pub allowed_hosts: Vec<String>,
     /// The scanned root: model-confusion asks whether a path-shaped id exists there.
     pub root: &'a Path,
+    /// Paths already asked about: the same ids come back in file after file.
+    exists: Mutex<HashMap<PathBuf, bool>>,
 }
 
 impl<'a> Context<'a> {
@@ -182,7 +185,29 @@ impl<'a> Context<'a> {
                 .map(|a| a.name.to_ascii_lowercase())
                 .collect(),
             root,
+            exists: Mutex::default(),
         }
+    }
+
+    /// Whether `id` names a directory or file relative to the root or to the file's directory
+    /// (as [`exists_locally`], each path asked once per scan).
+    fn exists_locally(&self, file: &SourceFile, id: &str) -> bool {
+        let dir = Path::new(&file.rel_path).parent().unwrap_or(Path::new(""));
+        let exists = |path: PathBuf| {
+            let cached = self
+                .exists
+                .lock()
+                .ok()
+                .and_then(|seen| seen.get(&path).copied());
+            cached.unwrap_or_else(|| {
+                let found = path.exists();
+                if let Ok(mut seen) = self.exists.lock() {
+                    seen.insert(path, found);
+                }
+                found
+            })
+        };
+        exists(self.root.join(id)) || exists(self.root.join(dir).join(id))
     }
 
     /// The official hubs and the configured hosts.
@@ -277,11 +302,11 @@ pub fn scan_file(file: &SourceFile) -> Scanned {
 pub fn scan_file_with(file: &SourceFile, parse: python::Parse) -> Scanned {
     let rel = file.rel_path.as_str();
     if rel.ends_with(".ipynb") {
-        let mut out = python::scan_file_with(file, parse);
+        let (mut out, cells) = python::scan_notebook(file, parse);
         // Shell escapes (`!hf download ...`) are invisible to the Python scanner.
-        if let Ok((cells, _)) = crate::notebookjson::parse_cells(file) {
-            let mut env = shell::Env::default();
-            for cell in cells.iter().filter(|c| c.cell_type == "code") {
+        let mut env = shell::Env::default();
+        for cell in cells.iter().filter(|c| c.cell_type == "code") {
+            if shell::has_escape(cell.source.as_str()) {
                 shell::scan_cell(file, &cell.source, &mut env, &mut out);
             }
         }
@@ -419,7 +444,7 @@ fn judge_fetch(file: &SourceFile, fetch: &Fetch, cx: &Context<'_>, out: &mut Vec
             if is_local_path(id) {
                 return;
             }
-            if id.matches('/').count() > 1 || exists_locally(cx.root, file, id) {
+            if id.matches('/').count() > 1 || cx.exists_locally(file, id) {
                 // Not a hub id (two slashes), or the directory is there: loaded from disk, and
                 // any code it runs is the project's own.
                 return;

@@ -78,10 +78,16 @@ pub fn scan_file_with(file: &SourceFile, parse: Parse) -> Scanned {
         }
         return scan_source_with(&file.text, &|range| file.span(range), parse);
     }
+    scan_notebook(file, parse).0
+}
+
+/// The Python in a notebook: its code cells joined in order, `!` and `%` lines blanked. Also
+/// returns the cells, for the shell scanner (none if the JSON is malformed).
+pub(super) fn scan_notebook(file: &SourceFile, parse: Parse) -> (Scanned, Vec<notebookjson::Cell>) {
     let (cells, problems) = match notebookjson::parse_cells(file) {
         Ok(parsed) => parsed,
         Err(error) => {
-            return Scanned {
+            let scanned = Scanned {
                 findings: vec![Finding::at(
                     &rules::PARSE_ERROR,
                     file,
@@ -91,28 +97,12 @@ pub fn scan_file_with(file: &SourceFile, parse: Parse) -> Scanned {
                 )],
                 ..Scanned::default()
             };
+            return (scanned, Vec::new());
         }
     };
     let mut joined = MappedText::new();
     for cell in cells.iter().filter(|c| c.cell_type == "code") {
-        for line in cell.source.lines() {
-            let text = line.as_str();
-            let body = text.trim_start();
-            if body.starts_with('!') || body.starts_with('%') {
-                // Shell escapes and magics are not Python: blank them, keeping positions.
-                for (i, c) in text.char_indices() {
-                    let origin = line.origin_of(i).unwrap_or(0..0);
-                    joined.push_char(if c.is_whitespace() { c } else { ' ' }, origin);
-                }
-            } else {
-                joined.push_mapped(&line, 0..line.len());
-            }
-            let end = line
-                .origin_of(line.len().saturating_sub(1))
-                .map(|r| r.end..r.end)
-                .unwrap_or(0..0);
-            joined.push_char('\n', end);
-        }
+        push_cell_lines(&mut joined, &cell.source);
     }
     let mut scanned = if may_fetch(joined.as_str()) {
         scan_source_with(joined.as_str(), &|range| joined.span(file, range), parse)
@@ -128,7 +118,55 @@ pub fn scan_file_with(file: &SourceFile, parse: Parse) -> Scanned {
             problem.message,
         ));
     }
-    scanned
+    (scanned, cells)
+}
+
+/// Appends each line of a cell to `joined`, ended by `\n`; shell escapes and magics are not
+/// Python and are blanked, keeping positions. (Line by line over ranges of the cell: no copy
+/// of each line and its byte origins.)
+fn push_cell_lines(joined: &mut MappedText, source: &MappedText) {
+    let text = source.as_str();
+    let mut line = |start: usize, end: usize| {
+        let line = &text[start..end];
+        let body = line.trim_start();
+        if body.starts_with('!') || body.starts_with('%') {
+            for (i, c) in line.char_indices() {
+                let origin = source.origin_of(start + i).unwrap_or(0..0);
+                joined.push_char(if c.is_whitespace() { c } else { ' ' }, origin);
+            }
+        } else {
+            joined.push_mapped(source, start..end);
+        }
+        // The line break points just after the line's last character (nowhere for an empty line).
+        let after = (end > start)
+            .then(|| source.origin_of(end - 1))
+            .flatten()
+            .map_or(0..0, |r| r.end..r.end);
+        joined.push_char('\n', after);
+    };
+    // Lines end at `\n`, `\r\n` or a lone `\r`, as `MappedText::lines` splits them.
+    let bytes = text.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => {
+                line(start, i);
+                start = i + 1;
+            }
+            b'\r' => {
+                line(start, i);
+                if bytes.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < bytes.len() {
+        line(start, bytes.len());
+    }
 }
 
 /// The fetches and hazards in Python `source`; `span_of` turns byte ranges of `source` into
