@@ -21,7 +21,8 @@
 //! The assumption is the prefilter's, applied per statement: a fetch needs a needle in its own
 //! statement or in one it is connected to through names.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -87,8 +88,9 @@ pub fn focus(source: &str) -> Option<Focused> {
         // No needle: the caller's prefilter already skips such text; parse it whole if asked.
         return None;
     }
-    let chunks = split(source)?;
-    let kept = select(&chunks, &hits);
+    let split = split(source)?;
+    let kept = select(&split, &hits)?;
+    let chunks = &split.chunks;
     let kept_bytes: usize = chunks
         .iter()
         .zip(&kept)
@@ -116,56 +118,92 @@ pub fn focus(source: &str) -> Option<Focused> {
 
 /// A top-level statement (with the blank and comment lines after it).
 #[derive(Debug, Default)]
-struct Chunk<'s> {
+struct Chunk {
     start: usize,
     end: usize,
-    /// Every identifier in the statement, bound or used.
-    names: Vec<&'s str>,
-    /// Names the statement may bind (a superset).
-    binds: Vec<String>,
+    /// Where its names and binds start in [`Split`]'s lists (they end where the next
+    /// chunk's start).
+    names_at: usize,
+    binds_at: usize,
 }
 
+/// A file's top-level statements, with the names each holds in flat lists.
+#[derive(Debug, Default)]
+struct Split<'s> {
+    chunks: Vec<Chunk>,
+    /// Every identifier, bound or used.
+    names: Vec<&'s str>,
+    /// Names that may be bound (a superset); `--model-name` becomes `model_name`.
+    binds: Vec<Cow<'s, str>>,
+}
+
+impl<'s> Split<'s> {
+    fn names(&self, i: usize) -> &[&'s str] {
+        let end = self
+            .chunks
+            .get(i + 1)
+            .map_or(self.names.len(), |c| c.names_at);
+        &self.names[self.chunks[i].names_at..end]
+    }
+
+    fn binds(&self, i: usize) -> &[Cow<'s, str>] {
+        let end = self
+            .chunks
+            .get(i + 1)
+            .map_or(self.binds.len(), |c| c.binds_at);
+        &self.binds[self.chunks[i].binds_at..end]
+    }
+}
+
+/// Passes over the file for taint to settle; a longer chain of names is parsed whole.
+const MAX_TAINT_PASSES: usize = 6;
+
 /// Which chunks to keep: needle chunks and what uses their names (tainted), then everything the
-/// kept chunks' names may be bound by.
-fn select(chunks: &[Chunk<'_>], hits: &[usize]) -> Vec<bool> {
+/// kept chunks' names may be bound by. `None` when taint did not settle.
+fn select(split: &Split<'_>, hits: &[usize]) -> Option<Vec<bool>> {
+    let chunks = &split.chunks;
+    let mut tainted = vec![false; chunks.len()];
     // foldhash: short names, many lookups; randomly seeded, so a hostile file cannot aim
     // collisions at it.
-    let mut binders: HashMap<&str, Vec<usize>, RandomState> = HashMap::default();
-    let mut users: HashMap<&str, Vec<usize>, RandomState> = HashMap::default();
-    for (i, chunk) in chunks.iter().enumerate() {
-        for bind in &chunk.binds {
-            binders.entry(bind.as_str()).or_default().push(i);
-        }
-        for &name in &chunk.names {
-            users.entry(name).or_default().push(i);
-        }
-    }
-    let mut tainted = vec![false; chunks.len()];
-    let mut queue = Vec::new();
+    let mut bound: HashSet<&str, RandomState> = HashSet::default();
     let mut hit = hits.iter().peekable();
     for (i, chunk) in chunks.iter().enumerate() {
         while hit.next_if(|&&h| h < chunk.start).is_some() {}
         if hit.peek().is_some_and(|&&h| h < chunk.end) {
             tainted[i] = true;
-            queue.push(i);
+            bound.extend(split.binds(i).iter().map(|b| b.as_ref()));
         }
     }
-    // Taint flows from a statement to the users of the names it binds.
-    while let Some(i) = queue.pop() {
-        for bind in &chunks[i].binds {
-            for &user in users.get(bind.as_str()).into_iter().flatten() {
-                if !tainted[user] {
-                    tainted[user] = true;
-                    queue.push(user);
-                }
+    // Taint flows from a statement to the statements that use the names it binds.
+    let mut passes = 0;
+    loop {
+        let mut grew = false;
+        for (i, taint) in tainted.iter_mut().enumerate() {
+            if !*taint && split.names(i).iter().any(|n| bound.contains(n)) {
+                *taint = true;
+                bound.extend(split.binds(i).iter().map(|b| b.as_ref()));
+                grew = true;
             }
+        }
+        if !grew {
+            break;
+        }
+        passes += 1;
+        if passes == MAX_TAINT_PASSES {
+            return None;
         }
     }
     // The resolver then follows every name of a kept statement to all of its bindings.
+    let mut binders: HashMap<&str, Vec<usize>, RandomState> = HashMap::default();
+    for i in 0..chunks.len() {
+        for bind in split.binds(i) {
+            binders.entry(bind.as_ref()).or_default().push(i);
+        }
+    }
     let mut kept = tainted;
     let mut queue: Vec<usize> = (0..chunks.len()).filter(|&i| kept[i]).collect();
     while let Some(i) = queue.pop() {
-        for &name in &chunks[i].names {
+        for &name in split.names(i) {
             for &binder in binders.get(name).into_iter().flatten() {
                 if !kept[binder] {
                     kept[binder] = true;
@@ -174,7 +212,7 @@ fn select(chunks: &[Chunk<'_>], hits: &[usize]) -> Vec<bool> {
             }
         }
     }
-    kept
+    Some(kept)
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -190,21 +228,56 @@ enum Mode {
     Spec,
 }
 
-const KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
-    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
-    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
-    "with", "yield",
-];
+/// Python's hard keywords: never names.
+fn is_keyword(word: &str) -> bool {
+    matches!(
+        word,
+        "False"
+            | "None"
+            | "True"
+            | "and"
+            | "as"
+            | "assert"
+            | "async"
+            | "await"
+            | "break"
+            | "class"
+            | "continue"
+            | "def"
+            | "del"
+            | "elif"
+            | "else"
+            | "except"
+            | "finally"
+            | "for"
+            | "from"
+            | "global"
+            | "if"
+            | "import"
+            | "in"
+            | "is"
+            | "lambda"
+            | "nonlocal"
+            | "not"
+            | "or"
+            | "pass"
+            | "raise"
+            | "return"
+            | "try"
+            | "while"
+            | "with"
+            | "yield"
+    )
+}
 
 fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
 /// The top-level statements of `source`, or `None` if it cannot be split with confidence.
-fn split(source: &str) -> Option<Vec<Chunk<'_>>> {
+fn split(source: &str) -> Option<Split<'_>> {
     let bytes = source.as_bytes();
-    let mut chunks: Vec<Chunk<'_>> = Vec::new();
+    let mut out = Split::default();
     let mut stack = vec![Mode::Code {
         depth: 0,
         field: false,
@@ -248,21 +321,25 @@ fn split(source: &str) -> Option<Vec<Chunk<'_>>> {
                         let continues = after_decorator
                             || matches!(word, "else" | "elif" | "except" | "finally");
                         if !continues {
-                            if let Some(last) = chunks.last_mut() {
+                            if let Some(last) = out.chunks.last_mut() {
                                 last.end = i;
                             }
-                            chunks.push(Chunk {
+                            out.chunks.push(Chunk {
                                 start: i,
-                                ..Chunk::default()
+                                end: i,
+                                names_at: out.names.len(),
+                                binds_at: out.binds.len(),
                             });
                         }
                         decorator_line = b == b'@';
-                    } else if chunks.is_empty() {
+                    } else if out.chunks.is_empty() {
                         // An indented first statement is a syntax error: parse the whole file.
                         return None;
                     }
                 }
-                let chunk = chunks.last_mut()?;
+                if out.chunks.is_empty() {
+                    return None;
+                }
                 match b {
                     b'\n' | b'\r' => {
                         i += 1;
@@ -343,7 +420,7 @@ fn split(source: &str) -> Option<Vec<Chunk<'_>>> {
                             i += len;
                             continue;
                         }
-                        if KEYWORDS.contains(&word) {
+                        if is_keyword(word) {
                             if word == "import" {
                                 import_line = true;
                             }
@@ -351,9 +428,9 @@ fn split(source: &str) -> Option<Vec<Chunk<'_>>> {
                             prev_eq = false;
                             continue;
                         }
-                        chunk.names.push(word);
+                        out.names.push(word);
                         if import_line || binds_next(bytes, i) {
-                            chunk.binds.push(word.to_string());
+                            out.binds.push(Cow::Borrowed(word));
                         }
                         prev_dest = word == "dest";
                         prev_eq = false;
@@ -403,12 +480,11 @@ fn split(source: &str) -> Option<Vec<Chunk<'_>>> {
                         let content = &source[start..i];
                         i += if triple { 3 } else { 1 };
                         stack.pop();
-                        let chunk = chunks.last_mut()?;
                         if !interpolated {
                             if let Some(option) = content.strip_prefix("--") {
-                                chunk.binds.push(option.replace('-', "_"));
+                                out.binds.push(Cow::Owned(option.replace('-', "_")));
                             } else if prev_eq {
-                                chunk.binds.push(content.to_string());
+                                out.binds.push(Cow::Borrowed(content));
                             }
                         }
                         prev_dest = false;
@@ -454,10 +530,10 @@ fn split(source: &str) -> Option<Vec<Chunk<'_>>> {
     if stack.len() != 1 || !matches!(stack[0], Mode::Code { depth: 0, .. }) {
         return None;
     }
-    if let Some(last) = chunks.last_mut() {
+    if let Some(last) = out.chunks.last_mut() {
         last.end = bytes.len();
     }
-    Some(chunks)
+    Some(out)
 }
 
 fn set_depth(stack: &mut [Mode], depth: u32, field: bool) {

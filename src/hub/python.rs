@@ -471,10 +471,19 @@ impl<'m, 's> Scanner<'m, 's> {
 
     /// Keyword argument `name`, also from a `**dict` splat.
     fn kwarg(&self, call: Node<'m>, name: &str) -> Option<Node<'m>> {
-        if let Some(value) = self.m.keyword_argument(call, name) {
-            return Some(value);
+        // The arguments are listed once for both lookups (`PyModule::keyword_argument` lists
+        // them again).
+        let arguments = self.m.arguments(call);
+        let keyword = arguments.iter().find_map(|arg| {
+            let key = arg.child_by_field_name("name")?;
+            (arg.kind() == "keyword_argument" && self.m.text(key) == name)
+                .then(|| arg.child_by_field_name("value"))
+                .flatten()
+        });
+        if keyword.is_some() {
+            return keyword;
         }
-        for arg in self.m.arguments(call) {
+        for arg in arguments {
             if arg.kind() != "dictionary_splat" {
                 continue;
             }
@@ -1131,18 +1140,23 @@ impl<'m, 's> Scanner<'m, 's> {
         let via = (!matches!(arg.kind(), "string" | "concatenated_string")
             || self.m.string_value(arg).is_none())
         .then(|| compact(self.m.text(arg)));
+        // Flags of the call, the same for every id it may load.
+        let trust_remote_code = self.is_true(call, "trust_remote_code");
+        let safetensors_disabled = self.is_false(call, "use_safetensors");
+        let local_files_only = self.is_true(call, "local_files_only");
+        let weights_only = self.is_true(call, "weights_only");
         for (id, revision, files, kind) in ids {
             let mut fetch = Fetch::new(hub, api, id, span);
             fetch.via = via.clone();
             fetch.kind = kind;
             fetch.revision = revision;
             fetch.files = files;
-            fetch.trust_remote_code = self.is_true(call, "trust_remote_code");
+            fetch.trust_remote_code = trust_remote_code;
             fetch.code_revision_pinned = code_revision_pinned;
             fetch.custom_pipeline = custom_pipeline.clone();
-            fetch.safetensors_disabled = self.is_false(call, "use_safetensors");
-            fetch.local_files_only = self.is_true(call, "local_files_only");
-            fetch.weights_only = self.is_true(call, "weights_only");
+            fetch.safetensors_disabled = safetensors_disabled;
+            fetch.local_files_only = local_files_only;
+            fetch.weights_only = weights_only;
             fetch.path_fallback = !matches!(
                 last_segment(api),
                 "hf_hub_download" | "snapshot_download" | "hf_hub_url"
