@@ -6,7 +6,8 @@
 //! kernel would run them: code cells joined in order, so a constant set in one cell reaches a
 //! call in a later one; `!` and `%` lines are blanked out before parsing.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -265,6 +266,8 @@ struct Scanner<'m, 's> {
     budget: Cell<u32>,
     /// Every node of the module, in document order.
     nodes: Vec<Node<'m>>,
+    /// The call whose arguments were listed last, and its arguments.
+    last_arguments: RefCell<Option<(usize, Rc<[Node<'m>]>)>>,
 }
 
 /// Resolution steps allowed per argument.
@@ -350,7 +353,20 @@ impl<'m, 's> Scanner<'m, 's> {
             mentions_vllm: source.contains("vllm"),
             budget: Cell::new(RESOLVE_BUDGET),
             nodes,
+            last_arguments: RefCell::new(None),
         }
+    }
+
+    /// The arguments of `call`, listed once for the many lookups made in a row on one call.
+    fn arguments(&self, call: Node<'m>) -> Rc<[Node<'m>]> {
+        if let Some((id, arguments)) = &*self.last_arguments.borrow()
+            && *id == call.id()
+        {
+            return Rc::clone(arguments);
+        }
+        let arguments: Rc<[Node<'m>]> = self.m.arguments(call).into();
+        *self.last_arguments.borrow_mut() = Some((call.id(), Rc::clone(&arguments)));
+        arguments
     }
 
     fn span(&self, node: Node<'_>) -> Span {
@@ -473,7 +489,7 @@ impl<'m, 's> Scanner<'m, 's> {
     fn kwarg(&self, call: Node<'m>, name: &str) -> Option<Node<'m>> {
         // The arguments are listed once for both lookups (`PyModule::keyword_argument` lists
         // them again).
-        let arguments = self.m.arguments(call);
+        let arguments = self.arguments(call);
         let keyword = arguments.iter().find_map(|arg| {
             let key = arg.child_by_field_name("name")?;
             (arg.kind() == "keyword_argument" && self.m.text(key) == name)
@@ -483,7 +499,7 @@ impl<'m, 's> Scanner<'m, 's> {
         if keyword.is_some() {
             return keyword;
         }
-        for arg in arguments {
+        for &arg in arguments.iter() {
             if arg.kind() != "dictionary_splat" {
                 continue;
             }
@@ -532,7 +548,7 @@ impl<'m, 's> Scanner<'m, 's> {
 
     /// Whether the call has a `**splat` whose keys could not be read.
     fn opaque_splat(&self, call: Node<'m>) -> bool {
-        self.m.arguments(call).into_iter().any(|arg| {
+        self.arguments(call).iter().any(|&arg| {
             arg.kind() == "dictionary_splat"
                 && arg.named_child(0).is_none_or(|expr| {
                     let dicts: Vec<Node<'m>> = if expr.kind() == "identifier" {
@@ -567,9 +583,9 @@ impl<'m, 's> Scanner<'m, 's> {
     }
 
     fn positional(&self, call: Node<'m>, index: usize) -> Option<Node<'m>> {
-        self.m
-            .arguments(call)
-            .into_iter()
+        self.arguments(call)
+            .iter()
+            .copied()
             .filter(|a| {
                 !matches!(
                     a.kind(),
