@@ -95,25 +95,92 @@ pub fn visit<T: Send>(
     wanted: &dyn Fn(&str) -> bool,
     each: &(dyn Fn(FileText) -> Option<T> + Sync),
 ) -> Visited<T> {
-    let mut out = Output::default();
     let root = match Root::new(root) {
         Ok(root) => root,
         Err(finding) => {
-            out.findings.push(*finding);
-            return out.finish(each);
+            return Visited {
+                items: Vec::new(),
+                findings: vec![*finding],
+            };
         }
     };
     let excludes = Excludes::new(exclude);
-
-    if explicit.is_empty() {
-        walk(&root, &root.canon, &excludes, wanted, &mut out);
-    } else {
-        for path in explicit {
-            collect_explicit(&root, path, &excludes, wanted, &mut out);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, MAX_THREADS);
+    let read = |job: &Job| -> ReadResult<T> {
+        let text = match &job.walked_rel {
+            Some(rel) => root.read_walked(&job.path, rel.clone())?,
+            None => root.read(&job.path)?,
+        };
+        Ok((text.rel_path.clone(), each(text)))
+    };
+    // Readers start at once and take jobs as the walk (on this thread) finds them.
+    let (send, receive) = std::sync::mpsc::channel::<(usize, Job)>();
+    let receive = std::sync::Mutex::new(receive);
+    let (mut results, findings) = std::thread::scope(|scope| {
+        let readers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        // A poisoned lock means another reader panicked; the scope re-raises it.
+                        let next = match receive.lock() {
+                            Ok(jobs) => jobs.recv(),
+                            Err(_) => return done,
+                        };
+                        let Ok((i, job)) = next else {
+                            return done;
+                        };
+                        done.push((i, read(&job)));
+                    }
+                })
+            })
+            .collect();
+        let mut out = Output {
+            send,
+            sent: 0,
+            findings: Vec::new(),
+        };
+        if explicit.is_empty() {
+            walk(&root, &root.canon, &excludes, wanted, &mut out);
+        } else {
+            for path in explicit {
+                collect_explicit(&root, path, &excludes, wanted, &mut out);
+            }
+        }
+        // The walk is over: dropping the sender lets the readers finish the queue and stop.
+        let Output { send, findings, .. } = out;
+        drop(send);
+        let results: Vec<(usize, ReadResult<T>)> = readers
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect();
+        (results, findings)
+    });
+    results.sort_by_key(|(i, _)| *i);
+    let mut findings = findings;
+    let mut items: BTreeMap<String, T> = BTreeMap::new();
+    for (_, result) in results {
+        match result {
+            Ok((rel, Some(item))) => {
+                items.insert(rel, item);
+            }
+            Ok((rel, None)) => {
+                items.remove(&rel);
+            }
+            Err(finding) => findings.push(*finding),
         }
     }
-    out.root = Some(root);
-    out.finish(each)
+    findings.sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+    findings.dedup_by(|a, b| a.path == b.path && a.message == b.message);
+    Visited {
+        items: items.into_values().collect(),
+        findings,
+    }
 }
 
 /// Reads one file under `root` as text, or says why it was skipped.
@@ -142,11 +209,19 @@ struct Job {
     walked_rel: Option<String>,
 }
 
-#[derive(Default)]
+/// Where the walk puts what it finds: files to read go to the readers, in walk order.
 struct Output {
-    jobs: Vec<Job>,
+    send: std::sync::mpsc::Sender<(usize, Job)>,
+    sent: usize,
     findings: Vec<Finding>,
-    root: Option<Root>,
+}
+
+impl Output {
+    fn push(&mut self, job: Job) {
+        // The readers only stop once every sender is gone, so sending cannot fail.
+        let _ = self.send.send((self.sent, job));
+        self.sent += 1;
+    }
 }
 
 /// What reading one job gave: the file's relative path and what `each` kept, or why it was
@@ -155,76 +230,6 @@ type ReadResult<T> = Result<(String, Option<T>), Box<Finding>>;
 
 /// Most files read at once; reading is cheap next to what callers do with the text.
 const MAX_THREADS: usize = 8;
-
-impl Output {
-    /// Reads every job on every core and hands the text to `each`.
-    fn finish<T: Send>(mut self, each: &(dyn Fn(FileText) -> Option<T> + Sync)) -> Visited<T> {
-        let jobs = std::mem::take(&mut self.jobs);
-        let mut items: BTreeMap<String, T> = BTreeMap::new();
-        if let Some(root) = &self.root {
-            let read = |job: &Job| -> ReadResult<T> {
-                let text = match &job.walked_rel {
-                    Some(rel) => root.read_walked(&job.path, rel.clone())?,
-                    None => root.read(&job.path)?,
-                };
-                Ok((text.rel_path.clone(), each(text)))
-            };
-            let threads = std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .clamp(1, MAX_THREADS)
-                .min(jobs.len().max(1));
-            let mut results: Vec<(usize, ReadResult<T>)> = if threads == 1 {
-                jobs.iter().map(read).enumerate().collect()
-            } else {
-                // Each thread takes the next unread job; results are put back in job order.
-                let next = std::sync::atomic::AtomicUsize::new(0);
-                std::thread::scope(|scope| {
-                    let handles: Vec<_> = (0..threads)
-                        .map(|_| {
-                            scope.spawn(|| {
-                                let mut done = Vec::new();
-                                loop {
-                                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                                    let Some(job) = jobs.get(i) else {
-                                        return done;
-                                    };
-                                    done.push((i, read(job)));
-                                }
-                            })
-                        })
-                        .collect();
-                    handles
-                        .into_iter()
-                        .flat_map(|h| {
-                            h.join()
-                                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                        })
-                        .collect()
-                })
-            };
-            results.sort_by_key(|(i, _)| *i);
-            for (_, result) in results {
-                match result {
-                    Ok((rel, Some(item))) => {
-                        items.insert(rel, item);
-                    }
-                    Ok((rel, None)) => {
-                        items.remove(&rel);
-                    }
-                    Err(finding) => self.findings.push(*finding),
-                }
-            }
-        }
-        self.findings
-            .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
-        self.findings
-            .dedup_by(|a, b| a.path == b.path && a.message == b.message);
-        Visited {
-            items: items.into_values().collect(),
-            findings: self.findings,
-        }
-    }
-}
 
 /// The scanned root, canonical so that symlink targets can be checked against it.
 struct Root {
@@ -381,7 +386,7 @@ fn collect_explicit(
         return;
     }
     if wanted(&rel) {
-        out.jobs.push(Job {
+        out.push(Job {
             path: path.to_path_buf(),
             walked_rel: None,
         });
@@ -450,7 +455,7 @@ fn walk(
         if file_type.is_symlink() && fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()) {
             continue;
         }
-        out.jobs.push(Job {
+        out.push(Job {
             path: entry.path().to_path_buf(),
             walked_rel: file_type.is_file().then_some(rel),
         });

@@ -7,9 +7,9 @@
 //! call in a later one; `!` and `%` lines are blanked out before parsing.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+use std::rc::Rc;
 
 use tree_sitter::Node;
 
@@ -275,11 +275,11 @@ const RESOLVE_BUDGET: u32 = 2_000;
 
 impl<'m, 's> Scanner<'m, 's> {
     fn new(m: &'m PyModule<'s>, source: &str, span_of: &'m dyn Fn(Range<usize>) -> Span) -> Self {
-        let aliases = m.import_aliases();
         let mut bindings: HashMap<String, Vec<Node<'m>>> = HashMap::new();
         let mut fetched = HashSet::new();
-        // One walk of the tree serves calls, bindings and environment assignments.
+        // One walk of the tree serves imports, calls, bindings and environment assignments.
         let nodes = m.descendants(m.root());
+        let aliases = import_aliases(m, &nodes);
         // Attribute defaults: `parser.add_argument("--model-name", default="org/m")` and
         // dataclass fields `model_name: str = field(default="org/m")`, read by `args.model_name`.
         let mut attributes: HashMap<String, Vec<Node<'m>>> = HashMap::new();
@@ -1182,6 +1182,53 @@ impl<'m, 's> Scanner<'m, 's> {
     }
 }
 
+/// [`PyModule::import_aliases`] over nodes already listed: the same map, without walking the
+/// tree again (`from m import a as b`: `b -> m.a`; `import a.b as c`: `c -> a.b`).
+fn import_aliases(m: &PyModule<'_>, nodes: &[Node<'_>]) -> HashMap<String, String> {
+    let import_name = |name: Node<'_>| match name.kind() {
+        "aliased_import" => (
+            name.child_by_field_name("name")
+                .map(|n| m.text(n).to_string()),
+            name.child_by_field_name("alias")
+                .map(|n| m.text(n).to_string()),
+        ),
+        "dotted_name" => {
+            let text = m.text(name).to_string();
+            (Some(text.clone()), Some(text))
+        }
+        _ => (None, None),
+    };
+    let mut aliases = HashMap::new();
+    for &node in nodes {
+        match node.kind() {
+            "import_from_statement" => {
+                let Some(module) = node.child_by_field_name("module_name") else {
+                    continue;
+                };
+                let module = m.text(module);
+                let mut cursor = node.walk();
+                for name in node.children_by_field_name("name", &mut cursor) {
+                    if let (Some(imported), Some(local)) = import_name(name) {
+                        aliases.insert(local, format!("{module}.{imported}"));
+                    }
+                }
+            }
+            "import_statement" => {
+                let mut cursor = node.walk();
+                for name in node.children_by_field_name("name", &mut cursor) {
+                    if name.kind() == "aliased_import"
+                        && let (Some(imported), Some(local)) = import_name(name)
+                    {
+                        aliases.insert(local, imported);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    aliases
+}
+
 fn repo_id(id: &str, complete: bool) -> RepoId {
     if complete {
         return RepoId::Known(id.to_string());
@@ -1381,6 +1428,20 @@ mod tests {
         assert_eq!(fetch.revision, Revision::Literal("main".to_string()));
         assert!(fetch.trust_remote_code);
         assert_eq!(fetch.via.as_deref(), Some("NAME"));
+    }
+
+    #[test]
+    fn import_aliases_over_listed_nodes_match_the_module_walk() {
+        let source = "import torch.hub as th, os\nfrom transformers import AutoModel as AM, pipeline\n\
+            from . import local as loc\nfrom a.b import (c as d,\n    e)\n\
+            def f():\n    from torch import load as tl\n    import numpy as np\n\
+            from transformers import pipeline as pipeline2\nimport x.y\n";
+        let module = pyparse::parse(source).expect("parses");
+        let nodes = module.descendants(module.root());
+        let aliases = import_aliases(&module, &nodes);
+        assert_eq!(aliases, module.import_aliases());
+        assert_eq!(aliases.get("tl").map(String::as_str), Some("torch.load"));
+        assert_eq!(aliases.get("th").map(String::as_str), Some("torch.hub"));
     }
 
     #[test]
