@@ -52,24 +52,135 @@ pub fn collect(
     exclude: &[String],
     wanted: &dyn Fn(&str) -> bool,
 ) -> Collected {
-    let mut out = Output::default();
+    let visited = visit(root, explicit, exclude, wanted, &|text| {
+        Some(text.into_source())
+    });
+    Collected {
+        files: visited.items,
+        findings: visited.findings,
+    }
+}
+
+/// A file's relative path and decoded text, before its line index is built.
+#[derive(Clone, Debug)]
+pub struct FileText {
+    pub rel_path: String,
+    pub abs_path: PathBuf,
+    /// UTF-8 (a BOM dropped), or decoded from UTF-16.
+    pub text: String,
+}
+
+impl FileText {
+    pub fn into_source(self) -> SourceFile {
+        SourceFile::new(self.rel_path, self.abs_path, self.text)
+    }
+}
+
+/// What [`visit`] kept, in relative-path order, and the `file-skipped` notes.
+#[derive(Debug)]
+pub struct Visited<T> {
+    pub items: Vec<T>,
+    pub findings: Vec<Finding>,
+}
+
+/// [`collect`]'s files, each handed to `each` on one of several threads as soon as it is read:
+/// reading and whatever `each` does with a file (parse it, scan it) run on every core, and a
+/// file `each` has no use for is dropped without building its line index. `each` returns what
+/// to keep (`None`: nothing). The result does not depend on scheduling: items come back in
+/// relative-path order, as from [`collect`].
+pub fn visit<T: Send>(
+    root: &Path,
+    explicit: &[PathBuf],
+    exclude: &[String],
+    wanted: &dyn Fn(&str) -> bool,
+    each: &(dyn Fn(FileText) -> Option<T> + Sync),
+) -> Visited<T> {
     let root = match Root::new(root) {
         Ok(root) => root,
         Err(finding) => {
-            out.findings.push(*finding);
-            return out.finish();
+            return Visited {
+                items: Vec::new(),
+                findings: vec![*finding],
+            };
         }
     };
     let excludes = Excludes::new(exclude);
-
-    if explicit.is_empty() {
-        walk(&root, &root.canon, &excludes, wanted, &mut out);
-        return out.finish();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, MAX_THREADS);
+    let read = |job: &Job| -> ReadResult<T> {
+        let text = match &job.walked_rel {
+            Some(rel) => root.read_walked(&job.path, rel.clone())?,
+            None => root.read(&job.path)?,
+        };
+        Ok((text.rel_path.clone(), each(text)))
+    };
+    // Readers start at once and take jobs as the walk (on this thread) finds them.
+    let (send, receive) = std::sync::mpsc::channel::<(usize, Job)>();
+    let receive = std::sync::Mutex::new(receive);
+    let (mut results, findings) = std::thread::scope(|scope| {
+        let readers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        // A poisoned lock means another reader panicked; the scope re-raises it.
+                        let next = match receive.lock() {
+                            Ok(jobs) => jobs.recv(),
+                            Err(_) => return done,
+                        };
+                        let Ok((i, job)) = next else {
+                            return done;
+                        };
+                        done.push((i, read(&job)));
+                    }
+                })
+            })
+            .collect();
+        let mut out = Output {
+            send,
+            sent: 0,
+            findings: Vec::new(),
+        };
+        if explicit.is_empty() {
+            walk(&root, &root.canon, &excludes, wanted, &mut out);
+        } else {
+            for path in explicit {
+                collect_explicit(&root, path, &excludes, wanted, &mut out);
+            }
+        }
+        // The walk is over: dropping the sender lets the readers finish the queue and stop.
+        let Output { send, findings, .. } = out;
+        drop(send);
+        let results: Vec<(usize, ReadResult<T>)> = readers
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect();
+        (results, findings)
+    });
+    results.sort_by_key(|(i, _)| *i);
+    let mut findings = findings;
+    let mut items: BTreeMap<String, T> = BTreeMap::new();
+    for (_, result) in results {
+        match result {
+            Ok((rel, Some(item))) => {
+                items.insert(rel, item);
+            }
+            Ok((rel, None)) => {
+                items.remove(&rel);
+            }
+            Err(finding) => findings.push(*finding),
+        }
     }
-    for path in explicit {
-        collect_explicit(&root, path, &excludes, wanted, &mut out);
+    findings.sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+    findings.dedup_by(|a, b| a.path == b.path && a.message == b.message);
+    Visited {
+        items: items.into_values().collect(),
+        findings,
     }
-    out.finish()
 }
 
 /// Reads one file under `root` as text, or says why it was skipped.
@@ -85,36 +196,40 @@ pub fn read(root: &Path, path: &Path) -> Result<SourceFile, Finding> {
     } else {
         root.canon.join(path)
     };
-    root.read(&path).map_err(|finding| *finding)
+    root.read(&path)
+        .map(FileText::into_source)
+        .map_err(|finding| *finding)
 }
 
-#[derive(Default)]
+/// A file to read.
+struct Job {
+    path: PathBuf,
+    /// Set for a regular file found by the walk (not a symlink): its path is already canonical
+    /// and inside the root, so it is read without resolving it again.
+    walked_rel: Option<String>,
+}
+
+/// Where the walk puts what it finds: files to read go to the readers, in walk order.
 struct Output {
-    files: BTreeMap<String, SourceFile>,
+    send: std::sync::mpsc::Sender<(usize, Job)>,
+    sent: usize,
     findings: Vec<Finding>,
 }
 
 impl Output {
-    fn push(&mut self, result: Result<SourceFile, Box<Finding>>) {
-        match result {
-            Ok(file) => {
-                self.files.insert(file.rel_path.clone(), file);
-            }
-            Err(finding) => self.findings.push(*finding),
-        }
-    }
-
-    fn finish(mut self) -> Collected {
-        self.findings
-            .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
-        self.findings
-            .dedup_by(|a, b| a.path == b.path && a.message == b.message);
-        Collected {
-            files: self.files.into_values().collect(),
-            findings: self.findings,
-        }
+    fn push(&mut self, job: Job) {
+        // The readers only stop once every sender is gone, so sending cannot fail.
+        let _ = self.send.send((self.sent, job));
+        self.sent += 1;
     }
 }
+
+/// What reading one job gave: the file's relative path and what `each` kept, or why it was
+/// skipped.
+type ReadResult<T> = Result<(String, Option<T>), Box<Finding>>;
+
+/// Most files read at once; reading is cheap next to what callers do with the text.
+const MAX_THREADS: usize = 8;
 
 /// The scanned root, canonical so that symlink targets can be checked against it.
 struct Root {
@@ -156,7 +271,7 @@ impl Root {
     }
 
     /// Reads `path` (absolute, or relative to the current directory).
-    fn read(&self, path: &Path) -> Result<SourceFile, Box<Finding>> {
+    fn read(&self, path: &Path) -> Result<FileText, Box<Finding>> {
         let Some(rel) = self.relative(path) else {
             if fs::symlink_metadata(path).is_err() {
                 return Err(skipped(&display(path), "no such file"));
@@ -184,19 +299,53 @@ impl Root {
         if metadata.len() > MAX_FILE_BYTES {
             return Err(too_large(&rel, metadata.len()));
         }
-        let mut bytes = Vec::new();
         let opened = fs::File::open(&target).map_err(|e| skipped(&rel, &io_reason(&e)))?;
-        // The size may have changed since `metadata`: never read more than the limit.
-        opened
-            .take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| skipped(&rel, &io_reason(&e)))?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(too_large(&rel, bytes.len() as u64));
+        // The size may have changed since `metadata`.
+        match read_capped(opened, metadata.len()) {
+            Ok(Some(bytes)) => into_text(bytes, rel, path),
+            Ok(None) => Err(too_large(&rel, MAX_FILE_BYTES + 1)),
+            Err(e) => Err(skipped(&rel, &io_reason(&e))),
         }
-        let text = decode(&bytes).map_err(|reason| skipped(&rel, &reason))?;
-        Ok(SourceFile::new(rel, path, text))
     }
+
+    /// Reads a regular file the walk found at `path`, under the canonical root and reached
+    /// without a symlink: the checks of [`Root::read`] that resolve paths are already true.
+    /// The walk saw a regular file, so its size is the only check left, and reading (at most
+    /// one byte past the limit) makes it: no `stat` per file.
+    fn read_walked(&self, path: &Path, rel: String) -> Result<FileText, Box<Finding>> {
+        let opened = fs::File::open(path).map_err(|e| skipped(&rel, &io_reason(&e)))?;
+        match read_capped(opened, WALKED_READ_HINT) {
+            Ok(Some(bytes)) => into_text(bytes, rel, path),
+            Ok(None) => {
+                // Name the size on disk, as `Root::read` does.
+                let len = fs::metadata(path).map_or(MAX_FILE_BYTES + 1, |m| m.len());
+                Err(too_large(&rel, len))
+            }
+            Err(e) => Err(skipped(&rel, &io_reason(&e))),
+        }
+    }
+}
+
+/// The first buffer for a walked file, whose size is not asked: most source files fit.
+const WALKED_READ_HINT: u64 = 16 * 1024;
+
+/// The bytes of an opened file of `len` bytes (or a guess), or `None` if it holds more than
+/// [`MAX_FILE_BYTES`]: never more than one byte past the limit is read.
+fn read_capped(opened: fs::File, len: u64) -> std::io::Result<Option<Vec<u8>>> {
+    // Sized up front: one read fills it, with no reallocation as the buffer grows.
+    let mut bytes = Vec::with_capacity(usize::try_from(len.min(MAX_FILE_BYTES)).unwrap_or(0) + 1);
+    opened.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= MAX_FILE_BYTES).then_some(bytes))
+}
+
+/// A file's decoded text, or why it cannot be read as text.
+fn into_text(bytes: Vec<u8>, rel: String, path: &Path) -> Result<FileText, Box<Finding>> {
+    let text = decode(bytes).map_err(|reason| skipped(&rel, &reason))?;
+    Ok(FileText {
+        rel_path: rel,
+        abs_path: path.to_path_buf(),
+        text,
+    })
 }
 
 fn collect_explicit(
@@ -237,7 +386,10 @@ fn collect_explicit(
         return;
     }
     if wanted(&rel) {
-        out.push(root.read(path));
+        out.push(Job {
+            path: path.to_path_buf(),
+            walked_rel: None,
+        });
     }
 }
 
@@ -303,7 +455,10 @@ fn walk(
         if file_type.is_symlink() && fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()) {
             continue;
         }
-        out.push(root.read(entry.path()));
+        out.push(Job {
+            path: entry.path().to_path_buf(),
+            walked_rel: file_type.is_file().then_some(rel),
+        });
     }
 }
 
@@ -387,7 +542,9 @@ impl Excludes {
 }
 
 /// Decodes a file's bytes as pip does: UTF-8 (a BOM dropped), or UTF-16 after a UTF-16 BOM.
-fn decode(bytes: &[u8]) -> Result<String, String> {
+/// UTF-8 takes the bytes over without copying them.
+fn decode(mut owned: Vec<u8>) -> Result<String, String> {
+    let bytes = owned.as_slice();
     if bytes.starts_with(&[0xFF, 0xFE, 0, 0]) || bytes.starts_with(&[0, 0, 0xFE, 0xFF]) {
         return Err("UTF-32 text is not supported".to_string());
     }
@@ -415,21 +572,18 @@ fn decode(bytes: &[u8]) -> Result<String, String> {
         return Ok(text);
     }
 
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if body[..body.len().min(BINARY_PROBE_BYTES)].contains(&0) {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        owned.drain(..3);
+    }
+    let body = owned.as_slice();
+    if memchr::memchr(0, &body[..body.len().min(BINARY_PROBE_BYTES)]).is_some() {
         return Err("binary file (NUL byte in the first 8 KiB)".to_string());
     }
-    match std::str::from_utf8(body) {
-        Ok(text) => Ok(text.to_string()),
-        Err(e) => {
-            let valid = &body[..e.valid_up_to()];
-            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-            Err(format!(
-                "not valid UTF-8 (first bad byte on line {line}, byte offset {})",
-                e.valid_up_to()
-            ))
-        }
-    }
+    String::from_utf8(owned).map_err(|e| {
+        let valid_up_to = e.utf8_error().valid_up_to();
+        let line = memchr::memchr_iter(b'\n', &e.as_bytes()[..valid_up_to]).count() + 1;
+        format!("not valid UTF-8 (first bad byte on line {line}, byte offset {valid_up_to})")
+    })
 }
 
 fn skipped(rel: &str, reason: &str) -> Box<Finding> {

@@ -68,5 +68,5 @@ print(f"bandit / mlsupply-hub: wall {b['mean'] / h['mean']:.1f}x, cpu {cpu(b) / 
 print(f"mlsupply-hub / rg:     wall {h['mean'] / g['mean']:.2f}x, cpu {cpu(h) / cpu(g):.2f}x  (target <= 3x)")
 PY
 
-echo "== mlsupply-hub by phase (one thread)"
+echo "== mlsupply-hub by phase (the pipeline on every core, then each step on one thread)"
 "$root/target/release/examples/hub_phases" "$tree"

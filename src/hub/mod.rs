@@ -7,12 +7,17 @@
 
 pub mod config_files;
 pub mod fix;
+pub mod focus;
 pub mod online;
 pub mod orgs;
 pub mod python;
 pub mod shell;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Mutex};
+
+use aho_corasick::AhoCorasick;
 
 use crate::config::Config;
 use crate::finding::{Finding, Severity, Span};
@@ -165,6 +170,8 @@ pub struct Context<'a> {
     pub allowed_hosts: Vec<String>,
     /// The scanned root: model-confusion asks whether a path-shaped id exists there.
     pub root: &'a Path,
+    /// Paths already asked about: the same ids come back in file after file.
+    exists: Mutex<HashMap<PathBuf, bool>>,
 }
 
 impl<'a> Context<'a> {
@@ -178,7 +185,29 @@ impl<'a> Context<'a> {
                 .map(|a| a.name.to_ascii_lowercase())
                 .collect(),
             root,
+            exists: Mutex::default(),
         }
+    }
+
+    /// Whether `id` names a directory or file relative to the root or to the file's directory
+    /// (as [`exists_locally`], each path asked once per scan).
+    fn exists_locally(&self, file: &SourceFile, id: &str) -> bool {
+        let dir = Path::new(&file.rel_path).parent().unwrap_or(Path::new(""));
+        let exists = |path: PathBuf| {
+            let cached = self
+                .exists
+                .lock()
+                .ok()
+                .and_then(|seen| seen.get(&path).copied());
+            cached.unwrap_or_else(|| {
+                let found = path.exists();
+                if let Ok(mut seen) = self.exists.lock() {
+                    seen.insert(path, found);
+                }
+                found
+            })
+        };
+        exists(self.root.join(id)) || exists(self.root.join(dir).join(id))
     }
 
     /// The official hubs and the configured hosts.
@@ -211,47 +240,52 @@ pub fn scan(target: &Target, config: &Config) -> HubScan {
         .root
         .canonicalize()
         .unwrap_or_else(|_| target.root.clone());
-    let collected = crate::files::collect(&root, &target.paths, &config.exclude, &|rel| wants(rel));
     let orgs = TrustedOrgs::new(config.hub.trusted_orgs.iter().map(|a| a.name.as_str()));
     let context = Context::new(config, &orgs, &root);
+    let context = &context;
+    // Files are independent: each is scanned and judged on the thread that read it, and
+    // `visit` hands them back in path order, so output does not depend on scheduling.
+    let visited = crate::files::visit(
+        &root,
+        &target.paths,
+        &config.exclude,
+        &|rel| wants(rel),
+        &|text| {
+            // A Python file without a needle gives nothing; unless an ignore comment in it
+            // needs checking, it is not even indexed.
+            if text.rel_path.ends_with(".py")
+                && !python::may_fetch(&text.text)
+                && !may_hold_ignore(&text.text)
+            {
+                return None;
+            }
+            let file = text.into_source();
+            let findings = judge(&file, &scan_file(&file), context);
+            Some((file, findings))
+        },
+    );
     let mut out = HubScan {
-        findings: collected.findings,
+        findings: visited.findings,
         sources: SourceMap::default(),
         root: root.clone(),
     };
-    // Files are independent: scan them on every core, in file order within each chunk, and
-    // join the chunks in order so that output does not depend on scheduling.
-    let files = collected.files;
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, files.len().max(1));
-    let chunk = files.len().div_ceil(workers).max(1);
-    let context = &context;
-    let per_chunk: Vec<Vec<Finding>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .flat_map(|file| judge(file, &scan_file(file), context))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
-    out.findings.extend(per_chunk.into_iter().flatten());
-    for file in files {
+    for (file, findings) in visited.items {
+        out.findings.extend(findings);
         out.sources.insert(file);
     }
     out
+}
+
+/// Whether `text` may hold a `# mlsupply: ignore[...]` comment, well formed or not (the
+/// suppression pass reports those even in files without findings).
+fn may_hold_ignore(text: &str) -> bool {
+    static MLSUPPLY: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["mlsupply"])
+            .unwrap_or_else(|err| panic!("ignore-comment automaton: {err}"))
+    });
+    MLSUPPLY.is_match(text)
 }
 
 /// Whether any surface scanner reads `rel_path`.
@@ -261,20 +295,25 @@ pub fn wants(rel_path: &str) -> bool {
 
 /// The fetches and hazards of one file, by its kind.
 pub fn scan_file(file: &SourceFile) -> Scanned {
+    scan_file_with(file, python::Parse::Focused)
+}
+
+/// [`scan_file`], parsing Python as `parse` says.
+pub fn scan_file_with(file: &SourceFile, parse: python::Parse) -> Scanned {
     let rel = file.rel_path.as_str();
     if rel.ends_with(".ipynb") {
-        let mut out = python::scan_file(file);
+        let (mut out, cells) = python::scan_notebook(file, parse);
         // Shell escapes (`!hf download ...`) are invisible to the Python scanner.
-        if let Ok((cells, _)) = crate::notebookjson::parse_cells(file) {
-            let mut env = shell::Env::default();
-            for cell in cells.iter().filter(|c| c.cell_type == "code") {
+        let mut env = shell::Env::default();
+        for cell in cells.iter().filter(|c| c.cell_type == "code") {
+            if shell::has_escape(cell.source.as_str()) {
                 shell::scan_cell(file, &cell.source, &mut env, &mut out);
             }
         }
         return out;
     }
     if python::wants(rel) {
-        return python::scan_file(file);
+        return python::scan_file_with(file, parse);
     }
     if shell::wants(rel) {
         return shell::scan_file(file);
@@ -282,7 +321,8 @@ pub fn scan_file(file: &SourceFile) -> Scanned {
     config_files::scan_file(file)
 }
 
-/// The findings of [`scan`], and the files they point into.
+/// The findings of [`scan`], and the files they point into. (Python files without a needle and
+/// without an ignore comment are left out: nothing can point into them.)
 #[derive(Debug)]
 pub struct HubScan {
     pub findings: Vec<Finding>,
@@ -404,7 +444,7 @@ fn judge_fetch(file: &SourceFile, fetch: &Fetch, cx: &Context<'_>, out: &mut Vec
             if is_local_path(id) {
                 return;
             }
-            if id.matches('/').count() > 1 || exists_locally(cx.root, file, id) {
+            if id.matches('/').count() > 1 || cx.exists_locally(file, id) {
                 // Not a hub id (two slashes), or the directory is there: loaded from disk, and
                 // any code it runs is the project's own.
                 return;

@@ -6,9 +6,10 @@
 //! kernel would run them: code cells joined in order, so a constant set in one cell reaches a
 //! call in a later one; `!` and `%` lines are blanked out before parsing.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+use std::rc::Rc;
 
 use tree_sitter::Node;
 
@@ -28,7 +29,7 @@ pub fn wants(rel_path: &str) -> bool {
 /// Words without which a file cannot fetch a model: most files of a repository have none of
 /// them and are not parsed at all. Deliberately broad (`load` covers `torch.load`,
 /// `load_dataset`, `from torch import load`, ...).
-const NEEDLES: &[&str] = &[
+pub(super) const NEEDLES: &[&str] = &[
     "load",
     "pretrained",
     "pipeline",
@@ -53,21 +54,41 @@ const NEEDLES: &[&str] = &[
 
 /// Whether `text` may contain a fetch at all.
 pub fn may_fetch(text: &str) -> bool {
-    NEEDLES.iter().any(|needle| text.contains(needle))
+    super::focus::has_needle(text)
+}
+
+/// How much of a Python file is parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parse {
+    /// The whole file: the reference the focused parse is tested against.
+    Whole,
+    /// Only the statements that can matter ([`super::focus`]); the same findings, faster.
+    Focused,
 }
 
 /// The fetches and hazards in one Python file or notebook.
 pub fn scan_file(file: &SourceFile) -> Scanned {
+    scan_file_with(file, Parse::Focused)
+}
+
+/// [`scan_file`], parsing as `parse` says.
+pub fn scan_file_with(file: &SourceFile, parse: Parse) -> Scanned {
     if !file.rel_path.ends_with(".ipynb") {
         if !may_fetch(&file.text) {
             return Scanned::default();
         }
-        return scan_source(&file.text, &|range| file.span(range));
+        return scan_source_with(&file.text, &|range| file.span(range), parse);
     }
+    scan_notebook(file, parse).0
+}
+
+/// The Python in a notebook: its code cells joined in order, `!` and `%` lines blanked. Also
+/// returns the cells, for the shell scanner (none if the JSON is malformed).
+pub(super) fn scan_notebook(file: &SourceFile, parse: Parse) -> (Scanned, Vec<notebookjson::Cell>) {
     let (cells, problems) = match notebookjson::parse_cells(file) {
         Ok(parsed) => parsed,
         Err(error) => {
-            return Scanned {
+            let scanned = Scanned {
                 findings: vec![Finding::at(
                     &rules::PARSE_ERROR,
                     file,
@@ -77,31 +98,15 @@ pub fn scan_file(file: &SourceFile) -> Scanned {
                 )],
                 ..Scanned::default()
             };
+            return (scanned, Vec::new());
         }
     };
     let mut joined = MappedText::new();
     for cell in cells.iter().filter(|c| c.cell_type == "code") {
-        for line in cell.source.lines() {
-            let text = line.as_str();
-            let body = text.trim_start();
-            if body.starts_with('!') || body.starts_with('%') {
-                // Shell escapes and magics are not Python: blank them, keeping positions.
-                for (i, c) in text.char_indices() {
-                    let origin = line.origin_of(i).unwrap_or(0..0);
-                    joined.push_char(if c.is_whitespace() { c } else { ' ' }, origin);
-                }
-            } else {
-                joined.push_mapped(&line, 0..line.len());
-            }
-            let end = line
-                .origin_of(line.len().saturating_sub(1))
-                .map(|r| r.end..r.end)
-                .unwrap_or(0..0);
-            joined.push_char('\n', end);
-        }
+        push_cell_lines(&mut joined, &cell.source);
     }
     let mut scanned = if may_fetch(joined.as_str()) {
-        scan_source(joined.as_str(), &|range| joined.span(file, range))
+        scan_source_with(joined.as_str(), &|range| joined.span(file, range), parse)
     } else {
         Scanned::default()
     };
@@ -114,17 +119,91 @@ pub fn scan_file(file: &SourceFile) -> Scanned {
             problem.message,
         ));
     }
-    scanned
+    (scanned, cells)
+}
+
+/// Appends each line of a cell to `joined`, ended by `\n`; shell escapes and magics are not
+/// Python and are blanked, keeping positions. (Line by line over ranges of the cell: no copy
+/// of each line and its byte origins.)
+fn push_cell_lines(joined: &mut MappedText, source: &MappedText) {
+    let text = source.as_str();
+    let mut line = |start: usize, end: usize| {
+        let line = &text[start..end];
+        let body = line.trim_start();
+        if body.starts_with('!') || body.starts_with('%') {
+            for (i, c) in line.char_indices() {
+                let origin = source.origin_of(start + i).unwrap_or(0..0);
+                joined.push_char(if c.is_whitespace() { c } else { ' ' }, origin);
+            }
+        } else {
+            joined.push_mapped(source, start..end);
+        }
+        // The line break points just after the line's last character (nowhere for an empty line).
+        let after = (end > start)
+            .then(|| source.origin_of(end - 1))
+            .flatten()
+            .map_or(0..0, |r| r.end..r.end);
+        joined.push_char('\n', after);
+    };
+    // Lines end at `\n`, `\r\n` or a lone `\r`, as `MappedText::lines` splits them.
+    let bytes = text.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => {
+                line(start, i);
+                start = i + 1;
+            }
+            b'\r' => {
+                line(start, i);
+                if bytes.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < bytes.len() {
+        line(start, bytes.len());
+    }
 }
 
 /// The fetches and hazards in Python `source`; `span_of` turns byte ranges of `source` into
 /// positions in the scanned file.
 pub fn scan_source(source: &str, span_of: &dyn Fn(Range<usize>) -> Span) -> Scanned {
+    scan_source_with(source, span_of, Parse::Whole)
+}
+
+/// [`scan_source`], parsing as `parse` says.
+pub fn scan_source_with(
+    source: &str,
+    span_of: &dyn Fn(Range<usize>) -> Span,
+    parse: Parse,
+) -> Scanned {
+    if parse == Parse::Focused
+        && let Some(focused) = super::focus::focus(source)
+        && let Ok(module) = pyparse::parse(&focused.text)
+        // A syntax error in the kept statements: the whole file's error recovery decides.
+        && !module.root().has_error()
+    {
+        return scan_module(&module, source, &|range| span_of(focused.original(range)));
+    }
+    match pyparse::parse(source) {
+        Ok(module) => scan_module(&module, source, span_of),
+        Err(_) => Scanned::default(),
+    }
+}
+
+/// The scan of a parsed module; `source` is the whole text (`module` may hold part of it).
+fn scan_module(
+    module: &PyModule<'_>,
+    source: &str,
+    span_of: &dyn Fn(Range<usize>) -> Span,
+) -> Scanned {
     let mut out = Scanned::default();
-    let Ok(module) = pyparse::parse(source) else {
-        return out;
-    };
-    let scanner = Scanner::new(&module, span_of);
+    let scanner = Scanner::new(module, source, span_of);
     for call in scanner.nodes.iter().filter(|n| n.kind() == "call") {
         scanner.call(*call, &mut out);
     }
@@ -187,18 +266,20 @@ struct Scanner<'m, 's> {
     budget: Cell<u32>,
     /// Every node of the module, in document order.
     nodes: Vec<Node<'m>>,
+    /// The call whose arguments were listed last, and its arguments.
+    last_arguments: RefCell<Option<(usize, Rc<[Node<'m>]>)>>,
 }
 
 /// Resolution steps allowed per argument.
 const RESOLVE_BUDGET: u32 = 2_000;
 
 impl<'m, 's> Scanner<'m, 's> {
-    fn new(m: &'m PyModule<'s>, span_of: &'m dyn Fn(Range<usize>) -> Span) -> Self {
-        let aliases = m.import_aliases();
+    fn new(m: &'m PyModule<'s>, source: &str, span_of: &'m dyn Fn(Range<usize>) -> Span) -> Self {
         let mut bindings: HashMap<String, Vec<Node<'m>>> = HashMap::new();
         let mut fetched = HashSet::new();
-        // One walk of the tree serves calls, bindings and environment assignments.
+        // One walk of the tree serves imports, calls, bindings and environment assignments.
         let nodes = m.descendants(m.root());
+        let aliases = import_aliases(m, &nodes);
         // Attribute defaults: `parser.add_argument("--model-name", default="org/m")` and
         // dataclass fields `model_name: str = field(default="org/m")`, read by `args.model_name`.
         let mut attributes: HashMap<String, Vec<Node<'m>>> = HashMap::new();
@@ -261,7 +342,6 @@ impl<'m, 's> Scanner<'m, 's> {
             }
             bindings.entry(name).or_default().push(value);
         }
-        let source = m.source();
         Scanner {
             m,
             span_of,
@@ -273,7 +353,20 @@ impl<'m, 's> Scanner<'m, 's> {
             mentions_vllm: source.contains("vllm"),
             budget: Cell::new(RESOLVE_BUDGET),
             nodes,
+            last_arguments: RefCell::new(None),
         }
+    }
+
+    /// The arguments of `call`, listed once for the many lookups made in a row on one call.
+    fn arguments(&self, call: Node<'m>) -> Rc<[Node<'m>]> {
+        if let Some((id, arguments)) = &*self.last_arguments.borrow()
+            && *id == call.id()
+        {
+            return Rc::clone(arguments);
+        }
+        let arguments: Rc<[Node<'m>]> = self.m.arguments(call).into();
+        *self.last_arguments.borrow_mut() = Some((call.id(), Rc::clone(&arguments)));
+        arguments
     }
 
     fn span(&self, node: Node<'_>) -> Span {
@@ -394,10 +487,19 @@ impl<'m, 's> Scanner<'m, 's> {
 
     /// Keyword argument `name`, also from a `**dict` splat.
     fn kwarg(&self, call: Node<'m>, name: &str) -> Option<Node<'m>> {
-        if let Some(value) = self.m.keyword_argument(call, name) {
-            return Some(value);
+        // The arguments are listed once for both lookups (`PyModule::keyword_argument` lists
+        // them again).
+        let arguments = self.arguments(call);
+        let keyword = arguments.iter().find_map(|arg| {
+            let key = arg.child_by_field_name("name")?;
+            (arg.kind() == "keyword_argument" && self.m.text(key) == name)
+                .then(|| arg.child_by_field_name("value"))
+                .flatten()
+        });
+        if keyword.is_some() {
+            return keyword;
         }
-        for arg in self.m.arguments(call) {
+        for &arg in arguments.iter() {
             if arg.kind() != "dictionary_splat" {
                 continue;
             }
@@ -446,7 +548,7 @@ impl<'m, 's> Scanner<'m, 's> {
 
     /// Whether the call has a `**splat` whose keys could not be read.
     fn opaque_splat(&self, call: Node<'m>) -> bool {
-        self.m.arguments(call).into_iter().any(|arg| {
+        self.arguments(call).iter().any(|&arg| {
             arg.kind() == "dictionary_splat"
                 && arg.named_child(0).is_none_or(|expr| {
                     let dicts: Vec<Node<'m>> = if expr.kind() == "identifier" {
@@ -481,9 +583,9 @@ impl<'m, 's> Scanner<'m, 's> {
     }
 
     fn positional(&self, call: Node<'m>, index: usize) -> Option<Node<'m>> {
-        self.m
-            .arguments(call)
-            .into_iter()
+        self.arguments(call)
+            .iter()
+            .copied()
             .filter(|a| {
                 !matches!(
                     a.kind(),
@@ -1054,18 +1156,23 @@ impl<'m, 's> Scanner<'m, 's> {
         let via = (!matches!(arg.kind(), "string" | "concatenated_string")
             || self.m.string_value(arg).is_none())
         .then(|| compact(self.m.text(arg)));
+        // Flags of the call, the same for every id it may load.
+        let trust_remote_code = self.is_true(call, "trust_remote_code");
+        let safetensors_disabled = self.is_false(call, "use_safetensors");
+        let local_files_only = self.is_true(call, "local_files_only");
+        let weights_only = self.is_true(call, "weights_only");
         for (id, revision, files, kind) in ids {
             let mut fetch = Fetch::new(hub, api, id, span);
             fetch.via = via.clone();
             fetch.kind = kind;
             fetch.revision = revision;
             fetch.files = files;
-            fetch.trust_remote_code = self.is_true(call, "trust_remote_code");
+            fetch.trust_remote_code = trust_remote_code;
             fetch.code_revision_pinned = code_revision_pinned;
             fetch.custom_pipeline = custom_pipeline.clone();
-            fetch.safetensors_disabled = self.is_false(call, "use_safetensors");
-            fetch.local_files_only = self.is_true(call, "local_files_only");
-            fetch.weights_only = self.is_true(call, "weights_only");
+            fetch.safetensors_disabled = safetensors_disabled;
+            fetch.local_files_only = local_files_only;
+            fetch.weights_only = weights_only;
             fetch.path_fallback = !matches!(
                 last_segment(api),
                 "hf_hub_download" | "snapshot_download" | "hf_hub_url"
@@ -1073,6 +1180,53 @@ impl<'m, 's> Scanner<'m, 's> {
             out.fetches.push(fetch);
         }
     }
+}
+
+/// [`PyModule::import_aliases`] over nodes already listed: the same map, without walking the
+/// tree again (`from m import a as b`: `b -> m.a`; `import a.b as c`: `c -> a.b`).
+fn import_aliases(m: &PyModule<'_>, nodes: &[Node<'_>]) -> HashMap<String, String> {
+    let import_name = |name: Node<'_>| match name.kind() {
+        "aliased_import" => (
+            name.child_by_field_name("name")
+                .map(|n| m.text(n).to_string()),
+            name.child_by_field_name("alias")
+                .map(|n| m.text(n).to_string()),
+        ),
+        "dotted_name" => {
+            let text = m.text(name).to_string();
+            (Some(text.clone()), Some(text))
+        }
+        _ => (None, None),
+    };
+    let mut aliases = HashMap::new();
+    for &node in nodes {
+        match node.kind() {
+            "import_from_statement" => {
+                let Some(module) = node.child_by_field_name("module_name") else {
+                    continue;
+                };
+                let module = m.text(module);
+                let mut cursor = node.walk();
+                for name in node.children_by_field_name("name", &mut cursor) {
+                    if let (Some(imported), Some(local)) = import_name(name) {
+                        aliases.insert(local, format!("{module}.{imported}"));
+                    }
+                }
+            }
+            "import_statement" => {
+                let mut cursor = node.walk();
+                for name in node.children_by_field_name("name", &mut cursor) {
+                    if name.kind() == "aliased_import"
+                        && let (Some(imported), Some(local)) = import_name(name)
+                    {
+                        aliases.insert(local, imported);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    aliases
 }
 
 fn repo_id(id: &str, complete: bool) -> RepoId {
@@ -1274,6 +1428,20 @@ mod tests {
         assert_eq!(fetch.revision, Revision::Literal("main".to_string()));
         assert!(fetch.trust_remote_code);
         assert_eq!(fetch.via.as_deref(), Some("NAME"));
+    }
+
+    #[test]
+    fn import_aliases_over_listed_nodes_match_the_module_walk() {
+        let source = "import torch.hub as th, os\nfrom transformers import AutoModel as AM, pipeline\n\
+            from . import local as loc\nfrom a.b import (c as d,\n    e)\n\
+            def f():\n    from torch import load as tl\n    import numpy as np\n\
+            from transformers import pipeline as pipeline2\nimport x.y\n";
+        let module = pyparse::parse(source).expect("parses");
+        let nodes = module.descendants(module.root());
+        let aliases = import_aliases(&module, &nodes);
+        assert_eq!(aliases, module.import_aliases());
+        assert_eq!(aliases.get("tl").map(String::as_str), Some("torch.load"));
+        assert_eq!(aliases.get("th").map(String::as_str), Some("torch.hub"));
     }
 
     #[test]

@@ -103,6 +103,12 @@ pub fn scan_file(file: &SourceFile) -> Scanned {
     out
 }
 
+/// Whether a notebook cell has a line [`scan_cell`] reads: one starting with `!` or `%`.
+pub fn has_escape(cell: &str) -> bool {
+    cell.split(['\n', '\r'])
+        .any(|line| line.trim_start().starts_with(['!', '%']))
+}
+
 /// Notebook `!cmd` lines, `%%bash`/`%%sh`/`%%script` cells and `%env VAR=value`.
 pub fn scan_cell(file: &SourceFile, source: &MappedText, env: &mut Env, out: &mut Scanned) {
     let lines = source.lines();
