@@ -333,36 +333,35 @@ async fn three_pages(server: &MockServer, prefix: &str) {
         .expect(1)
         .mount(server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{prefix}/repositories/123/issues/7/comments")))
-        .and(query_param("page", "2"))
-        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(others(101))
-                .insert_header(
-                    "link",
-                    format!("<{base}?per_page=100&page=1>; rel=\"prev\", <{base}?per_page=100&page=3>; rel=\"next\""),
-                ),
-        )
-        .expect(1)
-        .mount(server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{prefix}/repositories/123/issues/7/comments")))
-        .and(query_param("page", "3"))
-        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(vec![ours(250, "old"), comment(251, "bob", "User", "x")])
-                .insert_header(
-                    "link",
-                    format!("<{base}?per_page=100&page=2>; rel=\"prev\""),
-                ),
-        )
-        .expect(1)
-        .mount(server)
-        .await;
+    // The later pages are reached only through the links, at the repository-id URL GitHub gives.
+    let later = [
+        (
+            "2",
+            others(101),
+            format!(
+                "<{base}?per_page=100&page=1>; rel=\"prev\", <{base}?per_page=100&page=3>; rel=\"next\""
+            ),
+        ),
+        (
+            "3",
+            vec![ours(250, "old"), comment(251, "bob", "User", "x")],
+            format!("<{base}?per_page=100&page=2>; rel=\"prev\""),
+        ),
+    ];
+    for (page, comments, link) in later {
+        Mock::given(method("GET"))
+            .and(path(format!("{prefix}/repositories/123/issues/7/comments")))
+            .and(query_param("page", page))
+            .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(comments)
+                    .insert_header("link", link),
+            )
+            .expect(1)
+            .mount(server)
+            .await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

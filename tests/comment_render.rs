@@ -37,6 +37,16 @@ fn finding(path: &str, line: u32, text: &str, severity: Severity, n: usize) -> F
     }
 }
 
+/// One tool's report, merged as mlsupply-comment merges reports.
+fn merged_report(tool: &str, findings: Vec<Finding>) -> Merged {
+    comment::merge(&[JsonReport {
+        version: 1,
+        tool: tool.into(),
+        findings,
+        fixes: vec![],
+    }])
+}
+
 fn page<'a>(merged: &'a Merged, links: &'a Links, autofix: &'a Autofix) -> Page<'a> {
     Page {
         merged,
@@ -333,12 +343,10 @@ fn hostile_text_stays_readable_in_code() {
 
 #[test]
 fn paths_are_percent_encoded_in_links() {
-    let merged = comment::merge(&[JsonReport {
-        version: 1,
-        tool: "mlsupply-hub".into(),
-        findings: vec![finding("my dir/é (1)#x?.py", 7, "m", Severity::Note, 1)],
-        fixes: vec![],
-    }]);
+    let merged = merged_report(
+        "mlsupply-hub",
+        vec![finding("my dir/é (1)#x?.py", 7, "m", Severity::Note, 1)],
+    );
     let links = links();
     let body = render::comment(&page(&merged, &links, &Autofix::None), MARKER);
     let dests: Vec<String> = Parser::new_ext(&body, gfm())
@@ -452,12 +460,7 @@ fn the_summary_is_cut_at_its_byte_budget() {
             )
         })
         .collect();
-    let merged = comment::merge(&[JsonReport {
-        version: 1,
-        tool: "mlsupply-typo".into(),
-        findings,
-        fixes: vec![],
-    }]);
+    let merged = merged_report("mlsupply-typo", findings);
     let links = links();
     let summary = render::summary(&page(&merged, &links, &Autofix::None), None);
     assert!(summary.len() <= 900 * 1024, "{} bytes", summary.len());
@@ -552,12 +555,7 @@ fn files_with_errors_come_first_so_a_cut_drops_the_least_important() {
         })
         .collect();
     findings.push(finding("z/last.txt", 9, "bad", Severity::Error, 99_999));
-    let merged = comment::merge(&[JsonReport {
-        version: 1,
-        tool: "mlsupply-typo".into(),
-        findings,
-        fixes: vec![],
-    }]);
+    let merged = merged_report("mlsupply-typo", findings);
     let links = links();
     let body = render::comment(&page(&merged, &links, &Autofix::None), MARKER);
     let error_at = body.find("**error**").expect("the error is shown");
@@ -686,12 +684,7 @@ fn astral_characters_count_twice_against_the_budget() {
             )
         })
         .collect();
-    let merged = comment::merge(&[JsonReport {
-        version: 1,
-        tool: "mlsupply-typo".into(),
-        findings,
-        fixes: vec![],
-    }]);
+    let merged = merged_report("mlsupply-typo", findings);
     let links = links();
     let body = render::comment(&page(&merged, &links, &Autofix::None), MARKER);
     let units = body.encode_utf16().count();

@@ -122,51 +122,8 @@ impl Python {
     }
 
     fn venv() -> Python {
-        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-python");
-        fs::create_dir_all(&root)
-            .unwrap_or_else(|err| panic!("cannot create {}: {err}", root.display()));
-        let venv = root.join(format!("venv-pip-{PIP_VERSION}"));
-        let ready = venv.join("mlsupply-ready");
-        let interpreter = venv_python(&venv);
-
-        let lock_path = root.join("venv.lock");
-        let lock = File::create(&lock_path)
-            .unwrap_or_else(|err| panic!("cannot open {}: {err}", lock_path.display()));
-        // Blocks while another test binary builds the venv; released when `lock` drops.
-        // The library's MSRV is 1.88; only the tests need File::lock (1.89).
-        lock.lock()
-            .unwrap_or_else(|err| panic!("cannot lock {}: {err}", lock_path.display()));
-
-        if !ready.exists() || Python::pip_version_of(&interpreter).is_err() {
-            if venv.exists() {
-                // A half-built venv from an interrupted run.
-                fs::remove_dir_all(&venv)
-                    .unwrap_or_else(|err| panic!("cannot remove {}: {err}", venv.display()));
-            }
-            run_checked(
-                Command::new(Python::base_interpreter())
-                    .args(["-m", "venv"])
-                    .arg(&venv),
-                "creating the test venv (python3 -m venv)",
-            );
-            run_checked(
-                Command::new(&interpreter)
-                    .args([
-                        "-m",
-                        "pip",
-                        "install",
-                        "--quiet",
-                        "--disable-pip-version-check",
-                        "--no-input",
-                        "--upgrade",
-                    ])
-                    .arg(format!("pip=={PIP_VERSION}")),
-                "installing the pinned pip into the test venv (needs PyPI once)",
-            );
-            fs::write(&ready, PIP_VERSION)
-                .unwrap_or_else(|err| panic!("cannot write {}: {err}", ready.display()));
-        }
-        drop(lock);
+        let bin = tool_venv(&format!("pip-{PIP_VERSION}"), &[]);
+        let interpreter = venv_python(bin.parent().expect("a venv's bin directory has a parent"));
         let pip_version = Python::pip_version_of(&interpreter)
             .unwrap_or_else(|err| panic!("the test venv's pip does not run: {err}"));
         Python {
