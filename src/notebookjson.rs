@@ -6,6 +6,8 @@
 //! literal, which `serde_json` does not); literals are then decoded again here, byte by byte, to
 //! keep the origin of every decoded character.
 
+use std::ops::Range;
+
 use jsonc_parser::ParseOptions;
 use jsonc_parser::ast::{Object, Value};
 
@@ -32,16 +34,38 @@ pub fn strict_json() -> ParseOptions {
 /// Decodes the JSON string literal `raw` (quotes included), found at byte `base`; each decoded
 /// character maps to the bytes of its escape or of itself. `None` if `raw` is not a literal.
 pub fn decode_string_literal(raw: &str, base: usize) -> Option<MappedText> {
+    let mut text = String::new();
+    let mut origin = Vec::new();
+    decode_into(raw, base, &mut text, &mut origin)?;
+    Some(MappedText::from_parts(text, origin))
+}
+
+/// [`decode_string_literal`], appending to `text` and its per-byte `origin`. Runs without a
+/// backslash are copied whole (most of a cell's source); on `None` the buffers hold a part.
+fn decode_into(
+    raw: &str,
+    base: usize,
+    text: &mut String,
+    origin: &mut Vec<Range<usize>>,
+) -> Option<()> {
     let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
     let base = base + 1;
     let bytes = inner.as_bytes();
-    let mut out = MappedText::new();
+    text.reserve(inner.len());
+    origin.reserve(inner.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] != b'\\' {
-            let c = inner[i..].chars().next()?;
-            out.push_char(c, base + i..base + i + c.len_utf8());
-            i += c.len_utf8();
+        let run_end = memchr::memchr(b'\\', &bytes[i..]).map_or(bytes.len(), |at| i + at);
+        if run_end > i {
+            let run = &inner[i..run_end];
+            text.push_str(run);
+            // Every byte of a multi-byte character carries the whole character's range.
+            for (at, c) in run.char_indices() {
+                let start = base + i + at;
+                let range = start..start + c.len_utf8();
+                origin.extend(std::iter::repeat_n(range, c.len_utf8()));
+            }
+            i = run_end;
             continue;
         }
         let (c, len) = match *bytes.get(i + 1)? {
@@ -71,10 +95,12 @@ pub fn decode_string_literal(raw: &str, base: usize) -> Option<MappedText> {
             }
             _ => return None,
         };
-        out.push_char(c, base + i..base + i + len);
+        text.push(c);
+        let range = base + i..base + i + len;
+        origin.extend(std::iter::repeat_n(range, c.len_utf8()));
         i += len;
     }
-    Some(out)
+    Some(())
 }
 
 /// One notebook cell.
@@ -187,26 +213,29 @@ fn list_range(value: &Value) -> std::ops::Range<usize> {
     range.start..range.end
 }
 
-/// A cell source: one string, or a list of strings to concatenate.
+/// A cell source: one string, or a list of strings to concatenate (decoded into one buffer).
 fn source_text(text: &str, value: &Value) -> Option<MappedText> {
-    let literal = |value: &Value| match value {
-        Value::StringLit(lit) => {
-            decode_string_literal(&text[lit.range.start..lit.range.end], lit.range.start)
-        }
+    let mut decoded = String::new();
+    let mut origin = Vec::new();
+    let mut literal = |value: &Value| match value {
+        Value::StringLit(lit) => decode_into(
+            &text[lit.range.start..lit.range.end],
+            lit.range.start,
+            &mut decoded,
+            &mut origin,
+        ),
         _ => None,
     };
     match value {
-        Value::StringLit(_) => literal(value),
+        Value::StringLit(_) => literal(value)?,
         Value::Array(array) => {
-            let mut out = MappedText::new();
             for element in &array.elements {
-                let part = literal(element)?;
-                out.push_mapped(&part, 0..part.len());
+                literal(element)?;
             }
-            Some(out)
         }
-        _ => None,
+        _ => return None,
     }
+    Some(MappedText::from_parts(decoded, origin))
 }
 
 #[cfg(test)]
