@@ -579,6 +579,11 @@ fn decode(mut owned: Vec<u8>) -> Result<String, String> {
     if memchr::memchr(0, &body[..body.len().min(BINARY_PROBE_BYTES)]).is_some() {
         return Err("binary file (NUL byte in the first 8 KiB)".to_string());
     }
+    // simdutf8 validates several times faster than the standard library; the copy it costs is
+    // a fraction of that (and of the parse that follows for the files that matter).
+    if let Ok(text) = simdutf8::basic::from_utf8(body) {
+        return Ok(text.to_owned());
+    }
     String::from_utf8(owned).map_err(|e| {
         let valid_up_to = e.utf8_error().valid_up_to();
         let line = memchr::memchr_iter(b'\n', &e.as_bytes()[..valid_up_to]).count() + 1;

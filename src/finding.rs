@@ -158,23 +158,34 @@ pub fn assign_fingerprints(findings: &mut [Finding]) {
         (&a.path, a.line, a.column, &a.rule, &a.subject)
             .cmp(&(&b.path, b.line, b.column, &b.rule, &b.subject))
     });
-    let mut seen: HashMap<(String, String, String), u32> = HashMap::new();
-    for finding in findings.iter_mut() {
-        let key = (
-            finding.rule.clone(),
-            finding.path.clone(),
-            finding.subject.clone(),
-        );
-        let rank = seen.entry(key).or_insert(0);
+    // Each finding's rank among those with its rule, path and subject (keys borrowed, not copied).
+    let mut seen: HashMap<(&str, &str, &str), u32> = HashMap::new();
+    let ranks: Vec<u32> = findings
+        .iter()
+        .map(|f| {
+            let rank = seen
+                .entry((f.rule.as_str(), f.path.as_str(), f.subject.as_str()))
+                .or_insert(0);
+            *rank += 1;
+            *rank - 1
+        })
+        .collect();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (finding, rank) in findings.iter_mut().zip(ranks) {
         let mut hasher = Sha256::new();
         for part in [&finding.rule, &finding.path, &finding.subject] {
             hasher.update(part.as_bytes());
             hasher.update([0]);
         }
         hasher.update(rank.to_le_bytes());
-        *rank += 1;
         let digest = hasher.finalize();
-        finding.fingerprint = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        // The first 16 bytes in lower-case hex, without a `format!` per byte.
+        let mut fingerprint = String::with_capacity(32);
+        for b in &digest[..16] {
+            fingerprint.push(char::from(HEX[usize::from(b >> 4)]));
+            fingerprint.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+        finding.fingerprint = fingerprint;
     }
 }
 

@@ -6,6 +6,8 @@
 //! literal, which `serde_json` does not); literals are then decoded again here, byte by byte, to
 //! keep the origin of every decoded character.
 
+use std::ops::Range;
+
 use jsonc_parser::ParseOptions;
 use jsonc_parser::ast::{Object, Value};
 
@@ -32,16 +34,38 @@ pub fn strict_json() -> ParseOptions {
 /// Decodes the JSON string literal `raw` (quotes included), found at byte `base`; each decoded
 /// character maps to the bytes of its escape or of itself. `None` if `raw` is not a literal.
 pub fn decode_string_literal(raw: &str, base: usize) -> Option<MappedText> {
+    let mut text = String::new();
+    let mut origin = Vec::new();
+    decode_into(raw, base, &mut text, &mut origin)?;
+    Some(MappedText::from_parts(text, origin))
+}
+
+/// [`decode_string_literal`], appending to `text` and its per-byte `origin`. Runs without a
+/// backslash are copied whole (most of a cell's source); on `None` the buffers hold a part.
+fn decode_into(
+    raw: &str,
+    base: usize,
+    text: &mut String,
+    origin: &mut Vec<Range<usize>>,
+) -> Option<()> {
     let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
     let base = base + 1;
     let bytes = inner.as_bytes();
-    let mut out = MappedText::new();
+    text.reserve(inner.len());
+    origin.reserve(inner.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] != b'\\' {
-            let c = inner[i..].chars().next()?;
-            out.push_char(c, base + i..base + i + c.len_utf8());
-            i += c.len_utf8();
+        let run_end = memchr::memchr(b'\\', &bytes[i..]).map_or(bytes.len(), |at| i + at);
+        if run_end > i {
+            let run = &inner[i..run_end];
+            text.push_str(run);
+            // Every byte of a multi-byte character carries the whole character's range.
+            for (at, c) in run.char_indices() {
+                let start = base + i + at;
+                let range = start..start + c.len_utf8();
+                origin.extend(std::iter::repeat_n(range, c.len_utf8()));
+            }
+            i = run_end;
             continue;
         }
         let (c, len) = match *bytes.get(i + 1)? {
@@ -71,10 +95,12 @@ pub fn decode_string_literal(raw: &str, base: usize) -> Option<MappedText> {
             }
             _ => return None,
         };
-        out.push_char(c, base + i..base + i + len);
+        text.push(c);
+        let range = base + i..base + i + len;
+        origin.extend(std::iter::repeat_n(range, c.len_utf8()));
         i += len;
     }
-    Some(out)
+    Some(())
 }
 
 /// One notebook cell.
@@ -98,6 +124,14 @@ pub struct NotebookError {
 /// The cells of the notebook in `file` (nbformat 4 `cells`, or nbformat 3 `worksheets[].cells`
 /// with `input`), plus problems with cells that had to be skipped. Malformed JSON is an `Err`.
 pub fn parse_cells(file: &SourceFile) -> Result<(Vec<Cell>, Vec<NotebookError>), NotebookError> {
+    match fast::cells(&file.text) {
+        Some(cells) => Ok((cells, Vec::new())),
+        None => parse_cells_tree(file),
+    }
+}
+
+/// [`parse_cells`] through `jsonc-parser`'s syntax tree: every notebook the fast path declines.
+fn parse_cells_tree(file: &SourceFile) -> Result<(Vec<Cell>, Vec<NotebookError>), NotebookError> {
     let text = file.text.as_str();
     let parsed =
         jsonc_parser::parse_to_ast(text, &Default::default(), &strict_json()).map_err(|error| {
@@ -187,25 +221,283 @@ fn list_range(value: &Value) -> std::ops::Range<usize> {
     range.start..range.end
 }
 
-/// A cell source: one string, or a list of strings to concatenate.
+/// A cell source: one string, or a list of strings to concatenate (decoded into one buffer).
 fn source_text(text: &str, value: &Value) -> Option<MappedText> {
-    let literal = |value: &Value| match value {
-        Value::StringLit(lit) => {
-            decode_string_literal(&text[lit.range.start..lit.range.end], lit.range.start)
-        }
+    let mut decoded = String::new();
+    let mut origin = Vec::new();
+    let mut literal = |value: &Value| match value {
+        Value::StringLit(lit) => decode_into(
+            &text[lit.range.start..lit.range.end],
+            lit.range.start,
+            &mut decoded,
+            &mut origin,
+        ),
         _ => None,
     };
     match value {
-        Value::StringLit(_) => literal(value),
+        Value::StringLit(_) => literal(value)?,
         Value::Array(array) => {
-            let mut out = MappedText::new();
             for element in &array.elements {
-                let part = literal(element)?;
-                out.push_mapped(&part, 0..part.len());
+                literal(element)?;
             }
-            Some(out)
         }
-        _ => None,
+        _ => return None,
+    }
+    Some(MappedText::from_parts(decoded, origin))
+}
+
+/// The common case read without building a syntax tree: a well-formed nbformat 4 notebook whose
+/// cells have string or list-of-strings sources. Outputs (often most of the file) are only
+/// validated, never decoded. Anything else (malformed or unusual JSON, escaped keys, other
+/// shapes) gives `None` and goes to the `jsonc-parser` path, which reports it; so whenever this
+/// answers, the answer is that path's.
+mod fast {
+    use std::ops::Range;
+
+    use super::{Cell, decode_into};
+    use crate::deps::cmd_text::MappedText;
+
+    /// Deeper nesting is left to the other path (and keeps the recursion here bounded).
+    const MAX_DEPTH: u32 = 64;
+
+    pub(super) fn cells(text: &str) -> Option<Vec<Cell>> {
+        let mut r = Reader {
+            text,
+            bytes: text.as_bytes(),
+            at: 0,
+        };
+        r.ws();
+        r.eat(b'{')?;
+        let mut cells = None;
+        r.members(|r, key| {
+            if key == "cells" && cells.is_none() {
+                cells = Some(r.cell_list()?);
+                Some(())
+            } else {
+                r.value(1)
+            }
+        })?;
+        r.ws();
+        (r.at == r.bytes.len()).then_some(())?;
+        cells
+    }
+
+    struct Reader<'t> {
+        text: &'t str,
+        bytes: &'t [u8],
+        at: usize,
+    }
+
+    impl<'t> Reader<'t> {
+        fn ws(&mut self) {
+            while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.at) {
+                self.at += 1;
+            }
+        }
+
+        fn eat(&mut self, b: u8) -> Option<()> {
+            (self.bytes.get(self.at) == Some(&b)).then(|| self.at += 1)
+        }
+
+        /// The members of an object whose `{` was just read, through `member(reader, key)`,
+        /// which reads the value. Keys with escapes are left to the other path.
+        fn members(
+            &mut self,
+            mut member: impl FnMut(&mut Self, &'t str) -> Option<()>,
+        ) -> Option<()> {
+            self.ws();
+            if self.eat(b'}').is_some() {
+                return Some(());
+            }
+            loop {
+                self.ws();
+                let (key, escaped) = self.string()?;
+                if escaped {
+                    return None;
+                }
+                let key = &self.text[key.start + 1..key.end - 1];
+                self.ws();
+                self.eat(b':')?;
+                self.ws();
+                member(self, key)?;
+                self.ws();
+                if self.eat(b',').is_none() {
+                    return self.eat(b'}');
+                }
+            }
+        }
+
+        /// The elements of an array whose `[` was just read.
+        fn elements(&mut self, mut element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+            self.ws();
+            if self.eat(b']').is_some() {
+                return Some(());
+            }
+            loop {
+                self.ws();
+                element(self)?;
+                self.ws();
+                if self.eat(b',').is_none() {
+                    return self.eat(b']');
+                }
+            }
+        }
+
+        /// A string literal: its range, quotes included, and whether it holds an escape.
+        /// Raw control characters and surrogate escapes are left to the other path.
+        fn string(&mut self) -> Option<(Range<usize>, bool)> {
+            let start = self.at;
+            self.eat(b'"')?;
+            let mut escaped = false;
+            loop {
+                let run = memchr::memchr2(b'"', b'\\', &self.bytes[self.at..])?;
+                if self.bytes[self.at..self.at + run].iter().any(|&b| b < 0x20) {
+                    return None;
+                }
+                self.at += run;
+                if self.bytes[self.at] == b'"' {
+                    self.at += 1;
+                    return Some((start..self.at, escaped));
+                }
+                escaped = true;
+                match *self.bytes.get(self.at + 1)? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 2,
+                    b'u' => {
+                        let hex = self.text.get(self.at + 2..self.at + 6)?;
+                        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                            return None;
+                        }
+                        let code = u32::from_str_radix(hex, 16).ok()?;
+                        if (0xD800..0xE000).contains(&code) {
+                            return None;
+                        }
+                        self.at += 6;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+
+        /// Any JSON value, validated and skipped.
+        fn value(&mut self, depth: u32) -> Option<()> {
+            if depth > MAX_DEPTH {
+                return None;
+            }
+            match *self.bytes.get(self.at)? {
+                b'"' => self.string().map(|_| ()),
+                b'{' => {
+                    self.at += 1;
+                    self.members(|r, _| r.value(depth + 1))
+                }
+                b'[' => {
+                    self.at += 1;
+                    self.elements(|r| r.value(depth + 1))
+                }
+                b't' => self.word("true"),
+                b'f' => self.word("false"),
+                b'n' => self.word("null"),
+                _ => self.number(),
+            }
+        }
+
+        fn word(&mut self, word: &str) -> Option<()> {
+            let end = self.at + word.len();
+            (self.bytes.get(self.at..end)? == word.as_bytes()).then(|| self.at = end)
+        }
+
+        /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+        fn number(&mut self) -> Option<()> {
+            let digits = |r: &mut Self| {
+                let start = r.at;
+                while r.bytes.get(r.at).is_some_and(u8::is_ascii_digit) {
+                    r.at += 1;
+                }
+                (r.at > start).then_some(())
+            };
+            let _ = self.eat(b'-');
+            if self.eat(b'0').is_none() {
+                digits(self)?;
+            }
+            if self.eat(b'.').is_some() {
+                digits(self)?;
+            }
+            if let Some(b'e' | b'E') = self.bytes.get(self.at) {
+                self.at += 1;
+                if let Some(b'+' | b'-') = self.bytes.get(self.at) {
+                    self.at += 1;
+                }
+                digits(self)?;
+            }
+            // A name character right after a number (`01`, `1x`) is malformed.
+            match self.bytes.get(self.at) {
+                Some(b) if b.is_ascii_alphanumeric() || *b == b'.' => None,
+                _ => Some(()),
+            }
+        }
+
+        /// The `cells` list, after its key.
+        fn cell_list(&mut self) -> Option<Vec<Cell>> {
+            self.eat(b'[')?;
+            let mut cells = Vec::new();
+            self.elements(|r| {
+                if r.bytes.get(r.at) != Some(&b'{') {
+                    // Not a cell: skipped, as the other path does.
+                    return r.value(2);
+                }
+                r.at += 1;
+                let mut cell_type: Option<String> = None;
+                let mut source: Option<MappedText> = None;
+                r.members(|r, key| match key {
+                    "cell_type" if cell_type.is_none() => {
+                        if r.bytes.get(r.at) == Some(&b'"') {
+                            let (range, escaped) = r.string()?;
+                            if escaped {
+                                return None;
+                            }
+                            cell_type = Some(r.text[range.start + 1..range.end - 1].to_string());
+                            Some(())
+                        } else {
+                            cell_type = Some(String::new());
+                            r.value(3)
+                        }
+                    }
+                    "source" if source.is_none() => {
+                        source = Some(r.source()?);
+                        Some(())
+                    }
+                    _ => r.value(3),
+                })?;
+                cells.push(Cell {
+                    index: cells.len(),
+                    cell_type: cell_type.unwrap_or_default(),
+                    source: source.unwrap_or_default(),
+                });
+                Some(())
+            })?;
+            Some(cells)
+        }
+
+        /// A cell's source: a string or a list of strings (anything else is a problem the
+        /// other path reports).
+        fn source(&mut self) -> Option<MappedText> {
+            let mut decoded = String::new();
+            let mut origin = Vec::new();
+            let mut literal = |r: &mut Self| {
+                let (range, _) = r.string()?;
+                decode_into(
+                    &r.text[range.clone()],
+                    range.start,
+                    &mut decoded,
+                    &mut origin,
+                )
+            };
+            if self.eat(b'[').is_some() {
+                self.elements(|r| literal(r))?;
+            } else {
+                literal(self)?;
+            }
+            Some(MappedText::from_parts(decoded, origin))
+        }
     }
 }
 
@@ -238,5 +530,59 @@ mod tests {
         let error = parse_cells(&file).unwrap_err();
         assert_eq!(error.span.line, 3);
         assert!(error.message.contains("malformed"), "{}", error.message);
+    }
+
+    /// The fast reader answers exactly as the syntax-tree path, or leaves the file to it.
+    #[test]
+    fn fast_reader_agrees_with_the_tree_path_or_declines() {
+        let notebooks = [
+            // Answered by the fast reader.
+            (
+                r##"{"cells": [{"cell_type": "code", "source": ["import torch\n", "x = \"\u00e9\\\"\"\n"], "outputs": [{"data": {"text/plain": ["\u001b[0m 1e5", 1.5e-3, -0, true, null, false, {}, []]}}]}, {"cell_type": "markdown", "source": "# T\tit\/le"}, 7, {"source": "no type"}, {"cell_type": 3, "source": [], "cell_type": "code"}], "metadata": {}, "nbformat": 4, "cells": 5}"##,
+                true,
+            ),
+            (r##" { "cells" : [ ] } "##, true),
+            (r##"{"cells": [{"source": "a", "source": 3}]}"##, true),
+            // Left to the tree path.
+            (
+                r##"{"cells": [{"cell_type": "code", "source": 3}]}"##,
+                false,
+            ),
+            (
+                r##"{"cells": [{"cell_type": "code", "source": ["a", 1]}]}"##,
+                false,
+            ),
+            (
+                r##"{"cells": [{"cell_\u0074ype": "code", "source": "a"}]}"##,
+                false,
+            ),
+            (
+                r##"{"cells": [{"cell_type": "c\u006fde", "source": "a"}]}"##,
+                false,
+            ),
+            (r##"{"cells": [{"source": "\ud83d\ude00 emoji"}]}"##, false),
+            ("{\"cells\": [{\"source\": \"raw\nline\"}]}", false),
+            (r##"{"cells": [{"source": "a"}], "n": 01}"##, false),
+            (r##"{"cells": [{"source": "a"}]} x"##, false),
+            (r##"{"cells": [{"source": "a"},]}"##, false),
+            (r##"{"cells": {}}"##, false),
+            (r##"{"worksheets": [{"cells": [{"input": "a"}]}]}"##, false),
+            (r##"[1]"##, false),
+            (r##"{"cells": [{"source": "a\q"}]}"##, false),
+        ];
+        for (text, answered) in notebooks {
+            let fast = fast::cells(text);
+            assert_eq!(fast.is_some(), answered, "{text}");
+            let Some(fast) = fast else { continue };
+            let file = SourceFile::new("n.ipynb", "n.ipynb", text.to_string());
+            let (tree, problems) = parse_cells_tree(&file).unwrap();
+            assert!(problems.is_empty(), "{text}: {problems:?}");
+            assert_eq!(fast.len(), tree.len(), "{text}");
+            for (f, t) in fast.iter().zip(&tree) {
+                assert_eq!(f.index, t.index, "{text}");
+                assert_eq!(f.cell_type, t.cell_type, "{text}");
+                assert_eq!(f.source, t.source, "{text}");
+            }
+        }
     }
 }

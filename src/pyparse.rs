@@ -6,10 +6,12 @@
 //! the first error. Byte offsets are the source's UTF-8 offsets, ready for
 //! [`SourceFile::span`](crate::source::SourceFile::span).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::LazyLock;
 
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{Language, Node, Parser, Tree};
 
 use crate::deps::manifest_text::DecodedStr;
 
@@ -27,14 +29,74 @@ pub struct PyModule<'s> {
     tree: Tree,
 }
 
+thread_local! {
+    /// One parser per thread, reused: setting one up allocates its stacks and lexer each time.
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
 /// Parses `source` as Python. Syntax errors do not fail: see [`PyModule::first_syntax_error`].
 pub fn parse(source: &str) -> Result<PyModule<'_>, PyParseError> {
-    let mut parser = Parser::new();
-    parser
-        .set_language(&tree_sitter_python::LANGUAGE.into())
-        .map_err(|err| PyParseError::Language(err.to_string()))?;
-    let tree = parser.parse(source, None).ok_or(PyParseError::Cancelled)?;
-    Ok(PyModule { source, tree })
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let parser = match &mut *slot {
+            Some(parser) => parser,
+            empty => {
+                let mut parser = Parser::new();
+                parser
+                    .set_language(&LANGUAGE)
+                    .map_err(|err| PyParseError::Language(err.to_string()))?;
+                empty.insert(parser)
+            }
+        };
+        let tree = parser.parse(source, None);
+        // A cancelled parse can leave state behind; the next file starts clean.
+        if tree.is_none() {
+            parser.reset();
+        }
+        let tree = tree.ok_or(PyParseError::Cancelled)?;
+        Ok(PyModule { source, tree })
+    })
+}
+
+static LANGUAGE: LazyLock<Language> = LazyLock::new(|| tree_sitter_python::LANGUAGE.into());
+
+/// The Python grammar's field ids by name, looked up once: `child_by_field_name` compares the
+/// name with every field name of the grammar on each call, a hot spot of the hub scanner.
+static FIELD_IDS: LazyLock<HashMap<&'static str, u16, foldhash::fast::FixedState>> =
+    LazyLock::new(|| {
+        (1..=u16::try_from(LANGUAGE.field_count()).unwrap_or(u16::MAX))
+            .filter_map(|id| Some((LANGUAGE.field_name_for_id(id)?, id)))
+            .collect()
+    });
+
+/// The grammar's node kind names by id: `Node::kind` measures and UTF-8-checks the C string on
+/// every call, and the scanner asks it of every node.
+static KIND_NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    (0..u16::try_from(LANGUAGE.node_kind_count()).unwrap_or(u16::MAX))
+        .map(|id| LANGUAGE.node_kind_for_id(id).unwrap_or(""))
+        .collect()
+});
+
+/// Cheaper [`Node`] lookups: fields by cached id, kinds from a table.
+pub trait Field<'t> {
+    /// [`Node::child_by_field_name`] through [`FIELD_IDS`].
+    fn field(&self, name: &str) -> Option<Node<'t>>;
+    /// [`Node::kind`] through [`KIND_NAMES`].
+    fn kind_name(&self) -> &'t str;
+}
+
+impl<'t> Field<'t> for Node<'t> {
+    fn field(&self, name: &str) -> Option<Node<'t>> {
+        self.child_by_field_id(*FIELD_IDS.get(name)?)
+    }
+
+    fn kind_name(&self) -> &'t str {
+        match KIND_NAMES.get(usize::from(self.kind_id())) {
+            Some(name) if !name.is_empty() => name,
+            // `ERROR` (id 65535) and anything else outside the table.
+            _ => self.kind(),
+        }
+    }
 }
 
 impl<'s> PyModule<'s> {
@@ -91,7 +153,7 @@ impl<'s> PyModule<'s> {
     pub fn calls(&self) -> Vec<Node<'_>> {
         self.descendants(self.root())
             .into_iter()
-            .filter(|n| n.kind() == "call")
+            .filter(|n| n.kind_name() == "call")
             .collect()
     }
 
@@ -101,14 +163,14 @@ impl<'s> PyModule<'s> {
         let mut parts = Vec::new();
         let mut current = node;
         loop {
-            match current.kind() {
+            match current.kind_name() {
                 "identifier" => {
                     parts.push(self.text(current));
                     break;
                 }
                 "attribute" => {
-                    parts.push(self.text(current.child_by_field_name("attribute")?));
-                    current = current.child_by_field_name("object")?;
+                    parts.push(self.text(current.field("attribute")?));
+                    current = current.field("object")?;
                 }
                 _ => return None,
             }
@@ -124,9 +186,9 @@ impl<'s> PyModule<'s> {
     pub fn import_aliases(&self) -> HashMap<String, String> {
         let mut aliases = HashMap::new();
         for node in self.descendants(self.root()) {
-            match node.kind() {
+            match node.kind_name() {
                 "import_from_statement" => {
-                    let Some(module) = node.child_by_field_name("module_name") else {
+                    let Some(module) = node.field("module_name") else {
                         continue;
                     };
                     let module = self.text(module);
@@ -141,7 +203,7 @@ impl<'s> PyModule<'s> {
                 "import_statement" => {
                     let mut cursor = node.walk();
                     for name in node.children_by_field_name("name", &mut cursor) {
-                        if name.kind() == "aliased_import"
+                        if name.kind_name() == "aliased_import"
                             && let (Some(imported), Some(local)) = self.import_name(name)
                         {
                             aliases.insert(local, imported);
@@ -156,12 +218,10 @@ impl<'s> PyModule<'s> {
 
     /// (imported dotted name, local name) of an import's `name` child.
     fn import_name(&self, name: Node<'_>) -> (Option<String>, Option<String>) {
-        match name.kind() {
+        match name.kind_name() {
             "aliased_import" => (
-                name.child_by_field_name("name")
-                    .map(|n| self.text(n).to_string()),
-                name.child_by_field_name("alias")
-                    .map(|n| self.text(n).to_string()),
+                name.field("name").map(|n| self.text(n).to_string()),
+                name.field("alias").map(|n| self.text(n).to_string()),
             ),
             "dotted_name" => {
                 let text = self.text(name).to_string();
@@ -193,9 +253,9 @@ impl<'s> PyModule<'s> {
     /// The value node of keyword argument `name=` in `call`.
     pub fn keyword_argument<'t>(&self, call: Node<'t>, name: &str) -> Option<Node<'t>> {
         self.arguments(call).into_iter().find_map(|arg| {
-            let key = arg.child_by_field_name("name")?;
-            (arg.kind() == "keyword_argument" && self.text(key) == name)
-                .then(|| arg.child_by_field_name("value"))
+            let key = arg.field("name")?;
+            (arg.kind_name() == "keyword_argument" && self.text(key) == name)
+                .then(|| arg.field("value"))
                 .flatten()
         })
     }
@@ -203,12 +263,12 @@ impl<'s> PyModule<'s> {
     /// The argument nodes of `call` (positional, `keyword_argument`, `list_splat`,
     /// `dictionary_splat`), comments left out.
     pub fn arguments<'t>(&self, call: Node<'t>) -> Vec<Node<'t>> {
-        let Some(args) = call.child_by_field_name("arguments") else {
+        let Some(args) = call.field("arguments") else {
             return Vec::new();
         };
         let mut cursor = args.walk();
         args.named_children(&mut cursor)
-            .filter(|n| n.kind() != "comment")
+            .filter(|n| n.kind_name() != "comment")
             .collect()
     }
 
@@ -216,13 +276,13 @@ impl<'s> PyModule<'s> {
     /// the source bytes that wrote it. `None` for anything else, for f-strings that
     /// interpolate, and for bytes literals.
     pub fn string_value(&self, node: Node<'_>) -> Option<DecodedStr> {
-        match node.kind() {
+        match node.kind_name() {
             "string" => self.single_string(node),
             "concatenated_string" => {
                 let mut value = DecodedStr::new();
                 let mut cursor = node.walk();
                 for part in node.named_children(&mut cursor) {
-                    if part.kind() == "comment" {
+                    if part.kind_name() == "comment" {
                         continue;
                     }
                     value.append(self.single_string(part)?);
@@ -232,18 +292,18 @@ impl<'s> PyModule<'s> {
             "parenthesized_expression" => {
                 // `(("x"))`: unwrapped in a loop, not by recursion, for the same reason.
                 let mut current = node;
-                while current.kind() == "parenthesized_expression" {
+                while current.kind_name() == "parenthesized_expression" {
                     let mut cursor = current.walk();
                     let inner: Vec<Node<'_>> = current
                         .named_children(&mut cursor)
-                        .filter(|n| n.kind() != "comment")
+                        .filter(|n| n.kind_name() != "comment")
                         .collect();
                     let [only] = inner.as_slice() else {
                         return None;
                     };
                     current = *only;
                 }
-                matches!(current.kind(), "string" | "concatenated_string")
+                matches!(current.kind_name(), "string" | "concatenated_string")
                     .then(|| self.string_value(current))
                     .flatten()
             }
@@ -252,14 +312,14 @@ impl<'s> PyModule<'s> {
     }
 
     fn single_string(&self, node: Node<'_>) -> Option<DecodedStr> {
-        if node.kind() != "string" {
+        if node.kind_name() != "string" {
             return None;
         }
         let mut start = None;
         let mut end = None;
         let mut cursor = node.walk();
         for child in node.children(&mut cursor) {
-            match child.kind() {
+            match child.kind_name() {
                 "string_start" => start = Some(child),
                 "string_end" => end = Some(child),
                 "interpolation" => return None,
@@ -383,7 +443,7 @@ mod tests {
         let node = module
             .descendants(module.root())
             .into_iter()
-            .find(|n| matches!(n.kind(), "string" | "concatenated_string"))?;
+            .find(|n| matches!(n.kind_name(), "string" | "concatenated_string"))?;
         module.string_value(node)
     }
 
@@ -437,9 +497,7 @@ mod tests {
         let names: Vec<String> = module
             .calls()
             .into_iter()
-            .filter_map(|call| {
-                module.qualified_name(call.child_by_field_name("function")?, &aliases)
-            })
+            .filter_map(|call| module.qualified_name(call.field("function")?, &aliases))
             .collect();
         assert_eq!(
             names,
@@ -484,9 +542,7 @@ mod tests {
         let chain = format!("a{}()\n", ".b".repeat(100_000));
         let module = parse(&chain).unwrap();
         let call = module.calls()[0];
-        let name = module
-            .dotted_name(call.child_by_field_name("function").unwrap())
-            .unwrap();
+        let name = module.dotted_name(call.field("function").unwrap()).unwrap();
         assert_eq!(name.len(), 1 + 2 * 100_000);
 
         let parens = format!(
@@ -498,7 +554,7 @@ mod tests {
         let outer = module
             .descendants(module.root())
             .into_iter()
-            .find(|n| n.kind() == "parenthesized_expression")
+            .find(|n| n.kind_name() == "parenthesized_expression")
             .unwrap();
         assert_eq!(module.string_value(outer).unwrap().value, "numpy");
     }

@@ -15,9 +15,7 @@ pub mod shell;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{LazyLock, Mutex};
-
-use aho_corasick::AhoCorasick;
+use std::sync::Mutex;
 
 use crate::config::Config;
 use crate::finding::{Finding, Severity, Span};
@@ -172,6 +170,9 @@ pub struct Context<'a> {
     pub root: &'a Path,
     /// Paths already asked about: the same ids come back in file after file.
     exists: Mutex<HashMap<PathBuf, bool>>,
+    /// Namespaces already judged: comparing one with every trusted organisation is costly, and
+    /// the same few namespaces come back in file after file.
+    verdicts: Mutex<HashMap<String, OrgVerdict>>,
 }
 
 impl<'a> Context<'a> {
@@ -186,7 +187,24 @@ impl<'a> Context<'a> {
                 .collect(),
             root,
             exists: Mutex::default(),
+            verdicts: Mutex::default(),
         }
+    }
+
+    /// [`TrustedOrgs::judge`], each namespace judged once per scan.
+    pub fn judge_org(&self, org: &str) -> OrgVerdict {
+        let cached = self
+            .verdicts
+            .lock()
+            .ok()
+            .and_then(|seen| seen.get(org).cloned());
+        cached.unwrap_or_else(|| {
+            let verdict = self.orgs.judge(org);
+            if let Ok(mut seen) = self.verdicts.lock() {
+                seen.insert(org.to_string(), verdict.clone());
+            }
+            verdict
+        })
     }
 
     /// Whether `id` names a directory or file relative to the root or to the file's directory
@@ -277,15 +295,20 @@ pub fn scan(target: &Target, config: &Config) -> HubScan {
 }
 
 /// Whether `text` may hold a `# mlsupply: ignore[...]` comment, well formed or not (the
-/// suppression pass reports those even in files without findings).
+/// suppression pass reports those even in files without findings): a `#`, spaces or tabs, then
+/// `mlsupply` in any case, the least the suppression pass takes for an ignore comment
+/// (`suppress::parse_line`). Anchored on `#`, far rarer than any byte of `mlsupply`.
 fn may_hold_ignore(text: &str) -> bool {
-    static MLSUPPLY: LazyLock<AhoCorasick> = LazyLock::new(|| {
-        AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(["mlsupply"])
-            .unwrap_or_else(|err| panic!("ignore-comment automaton: {err}"))
-    });
-    MLSUPPLY.is_match(text)
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b'#', bytes).any(|hash| {
+        let rest = &bytes[hash + 1..];
+        let start = rest
+            .iter()
+            .position(|&b| b != b' ' && b != b'\t')
+            .unwrap_or(rest.len());
+        rest.get(start..start + 8)
+            .is_some_and(|word| word.eq_ignore_ascii_case(b"mlsupply"))
+    })
 }
 
 /// Whether any surface scanner reads `rel_path`.
@@ -503,7 +526,7 @@ fn judge_fetch(file: &SourceFile, fetch: &Fetch, cx: &Context<'_>, out: &mut Vec
     }
     let mut trusted = false;
     if !confused && let Some(org) = &org {
-        match cx.orgs.judge(org) {
+        match cx.judge_org(org) {
             OrgVerdict::Trusted => trusted = true,
             OrgVerdict::Lookalike { imitated, why } => out.push(at(
                 &rules::LOOKALIKE_ORG,

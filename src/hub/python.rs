@@ -17,7 +17,7 @@ use super::{Fetch, Hazard, HazardKind, Hub, RepoId, RepoKind, Revision, Scanned}
 use crate::deps::cmd_text::MappedText;
 use crate::finding::{Finding, Span};
 use crate::notebookjson;
-use crate::pyparse::{self, PyModule};
+use crate::pyparse::{self, Field, PyModule};
 use crate::rules;
 use crate::source::SourceFile;
 
@@ -204,7 +204,7 @@ fn scan_module(
 ) -> Scanned {
     let mut out = Scanned::default();
     let scanner = Scanner::new(module, source, span_of);
-    for call in scanner.nodes.iter().filter(|n| n.kind() == "call") {
+    for call in scanner.nodes.iter().filter(|n| n.kind_name() == "call") {
         scanner.call(*call, &mut out);
     }
     scanner.endpoint_assignments(&mut out);
@@ -284,8 +284,8 @@ impl<'m, 's> Scanner<'m, 's> {
         // dataclass fields `model_name: str = field(default="org/m")`, read by `args.model_name`.
         let mut attributes: HashMap<String, Vec<Node<'m>>> = HashMap::new();
         for &node in &nodes {
-            if node.kind() == "call"
-                && let Some(f) = node.child_by_field_name("function")
+            if node.kind_name() == "call"
+                && let Some(f) = node.field("function")
                 && last_segment(m.text(f)) == "add_argument"
                 && let Some(default) = m.keyword_argument(node, "default")
             {
@@ -307,26 +307,22 @@ impl<'m, 's> Scanner<'m, 's> {
             }
         }
         for &node in &nodes {
-            let (name, value) = match node.kind() {
-                "assignment" => (
-                    node.child_by_field_name("left"),
-                    node.child_by_field_name("right"),
-                ),
-                "default_parameter" | "typed_default_parameter" => (
-                    node.child_by_field_name("name"),
-                    node.child_by_field_name("value"),
-                ),
+            let (name, value) = match node.kind_name() {
+                "assignment" => (node.field("left"), node.field("right")),
+                "default_parameter" | "typed_default_parameter" => {
+                    (node.field("name"), node.field("value"))
+                }
                 _ => continue,
             };
             let (Some(name), Some(value)) = (name, value) else {
                 continue;
             };
-            if name.kind() != "identifier" {
+            if name.kind_name() != "identifier" {
                 continue;
             }
             let name = m.text(name).to_string();
-            if value.kind() == "call"
-                && let Some(f) = value.child_by_field_name("function")
+            if value.kind_name() == "call"
+                && let Some(f) = value.field("function")
                 && last_segment(m.text(f)) == "field"
             {
                 if let Some(default) = m.keyword_argument(value, "default") {
@@ -334,8 +330,8 @@ impl<'m, 's> Scanner<'m, 's> {
                 }
                 continue;
             }
-            if value.kind() == "call"
-                && let Some(f) = value.child_by_field_name("function")
+            if value.kind_name() == "call"
+                && let Some(f) = value.field("function")
                 && DOWNLOADERS.contains(&last_segment(m.text(f)))
             {
                 fetched.insert(name.clone());
@@ -382,7 +378,7 @@ impl<'m, 's> Scanner<'m, 's> {
             return Vec::new();
         }
         self.budget.set(self.budget.get() - 1);
-        match node.kind() {
+        match node.kind_name() {
             "string" | "concatenated_string" | "parenthesized_expression" => {
                 if let Some(value) = self.m.string_value(node) {
                     return vec![Val {
@@ -390,18 +386,18 @@ impl<'m, 's> Scanner<'m, 's> {
                         complete: true,
                     }];
                 }
-                if node.kind() == "parenthesized_expression" {
+                if node.kind_name() == "parenthesized_expression" {
                     let mut cursor = node.walk();
                     let inner: Vec<Node<'m>> = node
                         .named_children(&mut cursor)
-                        .filter(|n| n.kind() != "comment")
+                        .filter(|n| n.kind_name() != "comment")
                         .collect();
                     return match inner.as_slice() {
                         [only] => self.resolve(*only, depth + 1),
                         _ => Vec::new(),
                     };
                 }
-                if node.kind() == "string" {
+                if node.kind_name() == "string" {
                     return self.fstring(node, depth).into_iter().collect();
                 }
                 Vec::new()
@@ -420,10 +416,10 @@ impl<'m, 's> Scanner<'m, 's> {
                 out
             }
             "identifier" | "attribute" => {
-                let (table, name) = if node.kind() == "identifier" {
+                let (table, name) = if node.kind_name() == "identifier" {
                     (&self.bindings, self.m.text(node))
                 } else {
-                    match node.child_by_field_name("attribute") {
+                    match node.field("attribute") {
                         Some(attr) => (&self.attributes, self.m.text(attr)),
                         None => return Vec::new(),
                     }
@@ -449,7 +445,7 @@ impl<'m, 's> Scanner<'m, 's> {
         let mut cursor = node.walk();
         let mut saw_start = false;
         for child in node.children(&mut cursor) {
-            match child.kind() {
+            match child.kind_name() {
                 "string_start" => {
                     let prefix = self.m.text(child).to_ascii_lowercase();
                     if !prefix.contains('f') {
@@ -491,22 +487,22 @@ impl<'m, 's> Scanner<'m, 's> {
         // them again).
         let arguments = self.arguments(call);
         let keyword = arguments.iter().find_map(|arg| {
-            let key = arg.child_by_field_name("name")?;
-            (arg.kind() == "keyword_argument" && self.m.text(key) == name)
-                .then(|| arg.child_by_field_name("value"))
+            let key = arg.field("name")?;
+            (arg.kind_name() == "keyword_argument" && self.m.text(key) == name)
+                .then(|| arg.field("value"))
                 .flatten()
         });
         if keyword.is_some() {
             return keyword;
         }
         for &arg in arguments.iter() {
-            if arg.kind() != "dictionary_splat" {
+            if arg.kind_name() != "dictionary_splat" {
                 continue;
             }
             let Some(expr) = arg.named_child(0) else {
                 continue;
             };
-            let dicts: Vec<Node<'m>> = if expr.kind() == "identifier" {
+            let dicts: Vec<Node<'m>> = if expr.kind_name() == "identifier" {
                 self.bindings
                     .get(self.m.text(expr))
                     .cloned()
@@ -524,20 +520,20 @@ impl<'m, 's> Scanner<'m, 's> {
     }
 
     fn dict_entry(&self, dict: Node<'m>, key: &str) -> Option<Node<'m>> {
-        match dict.kind() {
+        match dict.kind_name() {
             "dictionary" => {
                 let mut cursor = dict.walk();
                 let pairs: Vec<Node<'m>> = dict.named_children(&mut cursor).collect();
                 pairs.into_iter().find_map(|pair| {
-                    let k = pair.child_by_field_name("key")?;
-                    (pair.kind() == "pair"
+                    let k = pair.field("key")?;
+                    (pair.kind_name() == "pair"
                         && self.m.string_value(k).is_some_and(|v| v.value == key))
-                    .then(|| pair.child_by_field_name("value"))
+                    .then(|| pair.field("value"))
                     .flatten()
                 })
             }
             "call" => {
-                let f = dict.child_by_field_name("function")?;
+                let f = dict.field("function")?;
                 (self.m.text(f) == "dict")
                     .then(|| self.m.keyword_argument(dict, key))
                     .flatten()
@@ -549,9 +545,9 @@ impl<'m, 's> Scanner<'m, 's> {
     /// Whether the call has a `**splat` whose keys could not be read.
     fn opaque_splat(&self, call: Node<'m>) -> bool {
         self.arguments(call).iter().any(|&arg| {
-            arg.kind() == "dictionary_splat"
+            arg.kind_name() == "dictionary_splat"
                 && arg.named_child(0).is_none_or(|expr| {
-                    let dicts: Vec<Node<'m>> = if expr.kind() == "identifier" {
+                    let dicts: Vec<Node<'m>> = if expr.kind_name() == "identifier" {
                         self.bindings
                             .get(self.m.text(expr))
                             .cloned()
@@ -562,24 +558,25 @@ impl<'m, 's> Scanner<'m, 's> {
                     dicts.is_empty()
                         || dicts
                             .iter()
-                            .any(|d| !matches!(d.kind(), "dictionary" | "call"))
+                            .any(|d| !matches!(d.kind_name(), "dictionary" | "call"))
                 })
         })
     }
 
     fn is_true(&self, call: Node<'m>, name: &str) -> bool {
         self.kwarg(call, name).is_some_and(|v| {
-            v.kind() == "true"
-                || (v.kind() == "identifier"
+            v.kind_name() == "true"
+                || (v.kind_name() == "identifier"
                     && self
                         .bindings
                         .get(self.m.text(v))
-                        .is_some_and(|vals| vals.iter().any(|n| n.kind() == "true")))
+                        .is_some_and(|vals| vals.iter().any(|n| n.kind_name() == "true")))
         })
     }
 
     fn is_false(&self, call: Node<'m>, name: &str) -> bool {
-        self.kwarg(call, name).is_some_and(|v| v.kind() == "false")
+        self.kwarg(call, name)
+            .is_some_and(|v| v.kind_name() == "false")
     }
 
     fn positional(&self, call: Node<'m>, index: usize) -> Option<Node<'m>> {
@@ -588,7 +585,7 @@ impl<'m, 's> Scanner<'m, 's> {
             .copied()
             .filter(|a| {
                 !matches!(
-                    a.kind(),
+                    a.kind_name(),
                     "keyword_argument" | "list_splat" | "dictionary_splat"
                 )
             })
@@ -615,7 +612,7 @@ impl<'m, 's> Scanner<'m, 's> {
     }
 
     fn call(&self, call: Node<'m>, out: &mut Scanned) {
-        let Some(function) = call.child_by_field_name("function") else {
+        let Some(function) = call.field("function") else {
             return;
         };
         let written = self.m.text(function);
@@ -954,13 +951,13 @@ impl<'m, 's> Scanner<'m, 's> {
     /// `model = AutoModel.from_pretrained(...)`): that call is a fetch of its own.
     fn is_loaded_object(&self, arg: Node<'m>) -> bool {
         let loader = |node: Node<'m>| {
-            node.kind() == "call"
-                && node.child_by_field_name("function").is_some_and(|f| {
+            node.kind_name() == "call"
+                && node.field("function").is_some_and(|f| {
                     let name = last_segment(self.m.text(f));
                     name.starts_with("from_") || name.chars().next().is_some_and(char::is_uppercase)
                 })
         };
-        match arg.kind() {
+        match arg.kind_name() {
             "call" => loader(arg),
             "identifier" => self
                 .bindings
@@ -975,10 +972,10 @@ impl<'m, 's> Scanner<'m, 's> {
         // A loop, not recursion: `open(open(open(...)))` nested deeply must not overflow.
         let mut current = arg;
         loop {
-            match current.kind() {
+            match current.kind_name() {
                 "identifier" => return self.fetched.contains(self.m.text(current)),
                 "call" => {
-                    let Some(f) = current.child_by_field_name("function") else {
+                    let Some(f) = current.field("function") else {
                         return false;
                     };
                     let name = last_segment(self.m.text(f));
@@ -1012,18 +1009,15 @@ impl<'m, 's> Scanner<'m, 's> {
     /// `os.environ["HF_ENDPOINT"] = "..."`.
     fn endpoint_assignments(&self, out: &mut Scanned) {
         for &node in &self.nodes {
-            if node.kind() != "assignment" {
+            if node.kind_name() != "assignment" {
                 continue;
             }
-            let (Some(left), Some(right)) = (
-                node.child_by_field_name("left"),
-                node.child_by_field_name("right"),
-            ) else {
+            let (Some(left), Some(right)) = (node.field("left"), node.field("right")) else {
                 continue;
             };
-            if left.kind() == "subscript"
+            if left.kind_name() == "subscript"
                 && left
-                    .child_by_field_name("subscript")
+                    .field("subscript")
                     .and_then(|k| self.single(k))
                     .as_deref()
                     == Some("HF_ENDPOINT")
@@ -1101,7 +1095,7 @@ impl<'m, 's> Scanner<'m, 's> {
         let mut ids: Vec<(RepoId, Revision, Vec<String>, RepoKind)> = Vec::new();
         if vals.is_empty() {
             if matches!(
-                arg.kind(),
+                arg.kind_name(),
                 "none" | "integer" | "float" | "true" | "false" | "dictionary"
             ) || self.is_loaded_object(arg)
             {
@@ -1153,7 +1147,7 @@ impl<'m, 's> Scanner<'m, 's> {
         let custom_pipeline = self
             .kwarg(call, "custom_pipeline")
             .map(|n| self.single(n).unwrap_or_else(|| self.m.text(n).to_string()));
-        let via = (!matches!(arg.kind(), "string" | "concatenated_string")
+        let via = (!matches!(arg.kind_name(), "string" | "concatenated_string")
             || self.m.string_value(arg).is_none())
         .then(|| compact(self.m.text(arg)));
         // Flags of the call, the same for every id it may load.
@@ -1185,12 +1179,10 @@ impl<'m, 's> Scanner<'m, 's> {
 /// [`PyModule::import_aliases`] over nodes already listed: the same map, without walking the
 /// tree again (`from m import a as b`: `b -> m.a`; `import a.b as c`: `c -> a.b`).
 fn import_aliases(m: &PyModule<'_>, nodes: &[Node<'_>]) -> HashMap<String, String> {
-    let import_name = |name: Node<'_>| match name.kind() {
+    let import_name = |name: Node<'_>| match name.kind_name() {
         "aliased_import" => (
-            name.child_by_field_name("name")
-                .map(|n| m.text(n).to_string()),
-            name.child_by_field_name("alias")
-                .map(|n| m.text(n).to_string()),
+            name.field("name").map(|n| m.text(n).to_string()),
+            name.field("alias").map(|n| m.text(n).to_string()),
         ),
         "dotted_name" => {
             let text = m.text(name).to_string();
@@ -1200,9 +1192,9 @@ fn import_aliases(m: &PyModule<'_>, nodes: &[Node<'_>]) -> HashMap<String, Strin
     };
     let mut aliases = HashMap::new();
     for &node in nodes {
-        match node.kind() {
+        match node.kind_name() {
             "import_from_statement" => {
-                let Some(module) = node.child_by_field_name("module_name") else {
+                let Some(module) = node.field("module_name") else {
                     continue;
                 };
                 let module = m.text(module);
@@ -1216,7 +1208,7 @@ fn import_aliases(m: &PyModule<'_>, nodes: &[Node<'_>]) -> HashMap<String, Strin
             "import_statement" => {
                 let mut cursor = node.walk();
                 for name in node.children_by_field_name("name", &mut cursor) {
-                    if name.kind() == "aliased_import"
+                    if name.kind_name() == "aliased_import"
                         && let (Some(imported), Some(local)) = import_name(name)
                     {
                         aliases.insert(local, imported);
