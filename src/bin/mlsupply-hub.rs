@@ -2,6 +2,8 @@
 //! says which fetches are unsafe and why (untrusted or look-alike organisations, unpinned
 //! revisions, remote code, pickles, model confusion, unofficial endpoints).
 
+mod shared;
+
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -29,22 +31,13 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(&cli) {
-        Ok(exit) => exit.into(),
-        Err(err) => {
-            eprintln!("mlsupply-hub: error: {err:#}");
-            Exit::Error.into()
-        }
-    }
+    shared::exit_code("mlsupply-hub", run(&cli))
 }
 
 fn run(cli: &Cli) -> anyhow::Result<Exit> {
-    let target = cli.common.target();
-    let config = cli.common.load_config(&target.root)?;
-    if cli.common.dump_config {
-        print!("{}", mlsupply::config::dump(&config));
+    let Some((target, config)) = shared::setup(&cli.common)? else {
         return Ok(Exit::Clean);
-    }
+    };
     let mut scanned = hub::scan(&target, &config);
     if cli.online {
         let api = hub::online::HubApi::from_env()?;

@@ -1,6 +1,8 @@
 //! `mlsupply-pin`: pins requirements files to exact versions with the index's sha256 hashes,
 //! checks the hashes already listed, and flags sources pip's hash mode cannot protect.
 
+mod shared;
+
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -89,22 +91,13 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(&cli) {
-        Ok(exit) => exit.into(),
-        Err(err) => {
-            eprintln!("mlsupply-pin: error: {err:#}");
-            Exit::Error.into()
-        }
-    }
+    shared::exit_code("mlsupply-pin", run(&cli))
 }
 
 fn run(cli: &Cli) -> anyhow::Result<Exit> {
-    let target = cli.common.target();
-    let config = cli.common.load_config(&target.root)?;
-    if cli.common.dump_config {
-        print!("{}", mlsupply::config::dump(&config));
+    let Some((target, config)) = shared::setup(&cli.common)? else {
         return Ok(Exit::Clean);
-    }
+    };
     let python = python::target_version(cli.python_version.as_deref(), &target.root)
         .map_err(anyhow::Error::msg)?;
     let ws = pin::load(&target, &config);

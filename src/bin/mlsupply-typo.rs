@@ -1,6 +1,8 @@
 //! `mlsupply-typo`: flags typosquatted, look-alike and non-existent package names wherever
 //! dependencies are declared or installed.
 
+mod shared;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -40,22 +42,13 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(&cli) {
-        Ok(exit) => exit.into(),
-        Err(err) => {
-            eprintln!("mlsupply-typo: error: {err:#}");
-            Exit::Error.into()
-        }
-    }
+    shared::exit_code("mlsupply-typo", run(&cli))
 }
 
 fn run(cli: &Cli) -> anyhow::Result<Exit> {
-    let target = cli.common.target();
-    let config = cli.common.load_config(&target.root)?;
-    if cli.common.dump_config {
-        print!("{}", mlsupply::config::dump(&config));
+    let Some((target, config)) = shared::setup(&cli.common)? else {
         return Ok(Exit::Clean);
-    }
+    };
     let detector = scan::typo_detector(&config, cli.popular.as_deref())?;
     let deps = scan::scan_dependencies(&target, &config);
     let mut findings = deps.findings.clone();

@@ -1,5 +1,7 @@
 //! `mlsupply`: runs every offline check of the suite over a repository in one go.
 
+mod shared;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -44,25 +46,16 @@ fn main() -> ExitCode {
             Ok(Exit::Clean)
         }
     };
-    match result {
-        Ok(exit) => exit.into(),
-        Err(err) => {
-            eprintln!("mlsupply: error: {err:#}");
-            Exit::Error.into()
-        }
-    }
+    shared::exit_code("mlsupply", result)
 }
 
 /// The checks that need no network: each later binary's offline check joins here.
 const OFFLINE_TOOLS: &[Tool] = &[Tool::Typo, Tool::Pin, Tool::Hub];
 
 fn check(common: &CommonArgs) -> anyhow::Result<Exit> {
-    let target = common.target();
-    let config = common.load_config(&target.root)?;
-    if common.dump_config {
-        print!("{}", mlsupply::config::dump(&config));
+    let Some((target, config)) = shared::setup(common)? else {
         return Ok(Exit::Clean);
-    }
+    };
     let mut deps = scan::scan_dependencies(&target, &config);
     let mut findings = deps.findings.clone();
     let detector = scan::typo_detector(&config, None)?;
