@@ -4,8 +4,7 @@
 //! `trust_remote_code` read from the same mapping.
 
 use super::{Fetch, Hub, RepoId, Revision, Scanned};
-use crate::finding::Finding;
-use crate::rules;
+use crate::deps::workflow::yaml_error;
 use crate::source::SourceFile;
 use crate::yamlpos::{self, Node};
 
@@ -36,14 +35,9 @@ pub fn scan_file(file: &SourceFile) -> Scanned {
     let docs = match yamlpos::parse(&file.text) {
         Ok(docs) => docs,
         Err(error) => {
-            let at = error.offset.min(file.text.len());
-            out.findings.push(Finding::at(
-                &rules::PARSE_ERROR,
-                file,
-                file.span(at..at),
-                file.rel_path.clone(),
-                format!("cannot parse configuration: {}", error.message),
-            ));
+            // The same finding the dependency walk gives for this file, so `mlsupply check`
+            // reports it once.
+            out.findings.push(yaml_error(file, &error));
             return out;
         }
     };

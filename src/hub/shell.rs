@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use super::{Fetch, Hazard, HazardKind, Hub, RepoId, RepoKind, Revision, Scanned};
 use crate::deps::cmd_shell::{self, Token, Word};
 use crate::deps::cmd_text::MappedText;
-use crate::finding::{Finding, Span};
-use crate::rules;
+use crate::deps::workflow::yaml_error;
+use crate::finding::Span;
 use crate::source::SourceFile;
 use crate::yamlpos::{self, Node};
 
@@ -242,14 +242,9 @@ fn scan_workflow(file: &SourceFile, env: &mut Env, out: &mut Scanned) {
     let docs = match yamlpos::parse(&file.text) {
         Ok(docs) => docs,
         Err(error) => {
-            let at = error.offset.min(file.text.len());
-            out.findings.push(Finding::at(
-                &rules::PARSE_ERROR,
-                file,
-                file.span(at..at),
-                file.rel_path.clone(),
-                format!("cannot parse workflow: {}", error.message),
-            ));
+            // The same finding the dependency walk gives for this file, so `mlsupply check`
+            // reports it once.
+            out.findings.push(yaml_error(file, &error));
             return;
         }
     };
