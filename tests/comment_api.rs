@@ -179,6 +179,27 @@ async fn list(server: &MockServer, prefix: &str, comments: Vec<Value>) {
         .await;
 }
 
+/// Exactly one `PATCH` of comment `id` (under the API `prefix`), answered with the edited comment.
+async fn expect_edit(server: &MockServer, prefix: &str, id: u64) {
+    Mock::given(method("PATCH"))
+        .and(path(format!(
+            "{prefix}/repos/octo-org/app/issues/comments/{id}"
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(ours(id, "new")))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+/// No comment is created: a `POST` would fail the test when the server drops.
+async fn expect_no_new_comment(server: &MockServer) {
+    Mock::given(method("POST"))
+        .respond_with(created(1))
+        .expect(0)
+        .mount(server)
+        .await;
+}
+
 fn created(id: u64) -> ResponseTemplate {
     ResponseTemplate::new(201).set_body_json(comment(id, "github-actions[bot]", "Bot", "x"))
 }
@@ -248,17 +269,8 @@ async fn updates_the_comment_in_place_with_patch() {
         vec![comment(1, "alice", "User", "hi"), ours(50, "old findings")],
     )
     .await;
-    Mock::given(method("PATCH"))
-        .and(path("/repos/octo-org/app/issues/comments/50"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ours(50, "new")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(created(1))
-        .expect(0)
-        .mount(&server)
-        .await;
+    expect_edit(&server, "", 50).await;
+    expect_no_new_comment(&server).await;
     let run = Actions::new(server.uri()).run(&["--fail-on", "never"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let patches = requests(&server, "PATCH").await;
@@ -290,11 +302,7 @@ async fn an_unchanged_body_sends_no_patch() {
         .expect(0)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .respond_with(created(1))
-        .expect(0)
-        .mount(&server)
-        .await;
+    expect_no_new_comment(&server).await;
     let run = actions.run(&[]);
     assert_eq!(run.code(), 1);
     assert!(
@@ -368,17 +376,8 @@ async fn three_pages(server: &MockServer, prefix: &str) {
 async fn the_comment_on_the_third_page_is_found_not_duplicated() {
     let server = MockServer::start().await;
     three_pages(&server, "").await;
-    Mock::given(method("PATCH"))
-        .and(path("/repos/octo-org/app/issues/comments/250"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ours(250, "new")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(created(1))
-        .expect(0)
-        .mount(&server)
-        .await;
+    expect_edit(&server, "", 250).await;
+    expect_no_new_comment(&server).await;
     let run = Actions::new(server.uri()).run(&[]);
     assert_eq!(run.code(), 1, "{}", run.stderr());
 }
@@ -387,12 +386,7 @@ async fn the_comment_on_the_third_page_is_found_not_duplicated() {
 async fn ghes_keeps_the_api_v3_prefix_on_every_request() {
     let server = MockServer::start().await;
     three_pages(&server, "/api/v3").await;
-    Mock::given(method("PATCH"))
-        .and(path("/api/v3/repos/octo-org/app/issues/comments/250"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ours(250, "new")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    expect_edit(&server, "/api/v3", 250).await;
     let mut actions = Actions::new(format!("{}/api/v3", server.uri()));
     actions
         .extra_env
@@ -422,11 +416,7 @@ async fn a_next_page_on_another_server_is_not_followed() {
         )
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .respond_with(created(1))
-        .expect(0)
-        .mount(&server)
-        .await;
+    expect_no_new_comment(&server).await;
     let run = Actions::new(server.uri()).run(&[]);
     assert_eq!(run.code(), 2);
     assert!(
@@ -456,12 +446,7 @@ async fn duplicates_from_races_are_deleted_and_the_oldest_kept() {
         ],
     )
     .await;
-    Mock::given(method("PATCH"))
-        .and(path("/repos/octo-org/app/issues/comments/20"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ours(20, "new")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    expect_edit(&server, "", 20).await;
     for id in [30, 40] {
         Mock::given(method("DELETE"))
             .and(path(format!("/repos/octo-org/app/issues/comments/{id}")))
@@ -504,11 +489,7 @@ async fn clean_results_edit_the_comment_to_all_clear() {
 async fn clean_results_without_a_comment_create_none() {
     let server = MockServer::start().await;
     list(&server, "", vec![]).await;
-    Mock::given(method("POST"))
-        .respond_with(created(1))
-        .expect(0)
-        .mount(&server)
-        .await;
+    expect_no_new_comment(&server).await;
     let actions = Actions::new(server.uri());
     actions.report(&empty_report());
     let run = actions.run(&[]);
