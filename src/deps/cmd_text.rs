@@ -124,31 +124,7 @@ impl MappedText {
 
     /// The lines of this text (split at `\n`, `\r\n` and a lone `\r`), without their endings.
     pub fn lines(&self) -> Vec<MappedText> {
-        let bytes = self.text.as_bytes();
-        let mut lines = Vec::new();
-        let mut start = 0;
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => {
-                    lines.push(self.slice(start..i));
-                    start = i + 1;
-                }
-                b'\r' => {
-                    lines.push(self.slice(start..i));
-                    if bytes.get(i + 1) == Some(&b'\n') {
-                        i += 1;
-                    }
-                    start = i + 1;
-                }
-                _ => {}
-            }
-            i += 1;
-        }
-        if start < bytes.len() {
-            lines.push(self.slice(start..bytes.len()));
-        }
-        lines
+        line_ranges(&self.text).map(|r| self.slice(r)).collect()
     }
 
     /// Without leading and trailing ASCII whitespace.
@@ -157,6 +133,37 @@ impl MappedText {
         let end = self.text.trim_end().len().max(start);
         self.slice(start..end)
     }
+}
+
+/// The byte ranges of `text`'s lines, without their endings: lines end at `\n`, `\r\n` or a
+/// lone `\r`, and a last line without an ending counts when it is not empty.
+pub fn line_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let bytes = text.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let at = i;
+            i += 1;
+            match bytes[at] {
+                b'\n' => {}
+                b'\r' => {
+                    if bytes.get(i) == Some(&b'\n') {
+                        i += 1;
+                    }
+                }
+                _ => continue,
+            }
+            let line = start..at;
+            start = i;
+            return Some(line);
+        }
+        if start < bytes.len() {
+            let line = start..bytes.len();
+            start = bytes.len();
+            return Some(line);
+        }
+        None
+    })
 }
 
 #[cfg(test)]
@@ -194,5 +201,13 @@ mod tests {
         let lines: Vec<String> = t.lines().iter().map(|l| l.as_str().to_string()).collect();
         assert_eq!(lines, ["a", "b", "c", "d"]);
         assert_eq!(t.lines()[3].origin(0..1), Some(7..8));
+    }
+
+    #[test]
+    fn line_ranges_keep_empty_lines_and_no_phantom_last_line() {
+        let ranges: Vec<_> = line_ranges("\n\r\nx\r\r").collect();
+        assert_eq!(ranges, [0..0, 1..1, 3..4, 5..5]);
+        assert_eq!(line_ranges("").count(), 0);
+        assert_eq!(line_ranges("a\nbc").collect::<Vec<_>>(), [0..1, 2..4]);
     }
 }

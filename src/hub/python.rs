@@ -14,7 +14,7 @@ use std::rc::Rc;
 use tree_sitter::Node;
 
 use super::{Fetch, Hazard, HazardKind, Hub, RepoId, RepoKind, Revision, Scanned};
-use crate::deps::cmd_text::MappedText;
+use crate::deps::cmd_text::{MappedText, line_ranges};
 use crate::finding::{Finding, Span};
 use crate::notebookjson;
 use crate::pyparse::{self, Field, PyModule};
@@ -145,28 +145,8 @@ fn push_cell_lines(joined: &mut MappedText, source: &MappedText) {
             .map_or(0..0, |r| r.end..r.end);
         joined.push_char('\n', after);
     };
-    // Lines end at `\n`, `\r\n` or a lone `\r`, as `MappedText::lines` splits them.
-    let bytes = text.as_bytes();
-    let (mut start, mut i) = (0, 0);
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\n' => {
-                line(start, i);
-                start = i + 1;
-            }
-            b'\r' => {
-                line(start, i);
-                if bytes.get(i + 1) == Some(&b'\n') {
-                    i += 1;
-                }
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    if start < bytes.len() {
-        line(start, bytes.len());
+    for range in line_ranges(text) {
+        line(range.start, range.end);
     }
 }
 
