@@ -45,15 +45,7 @@ pub fn fix_edit(
         out.push_str("    ");
         out.push_str(&text[option.range.clone()]);
     }
-    let mut sorted: Vec<&String> = hashes.iter().collect();
-    sorted.sort();
-    sorted.dedup();
-    for hash in sorted {
-        out.push_str(" \\");
-        out.push_str(newline);
-        out.push_str("    --hash=sha256:");
-        out.push_str(hash);
-    }
+    push_hash_lines(&mut out, hashes, newline);
     if let Some(comment) = comment_text(text, entry) {
         // A comment cannot stay where it was: pip strips from `#` to the end of the *logical*
         // line, so a comment before the ` \` would swallow every `--hash` line after it. After
@@ -82,15 +74,7 @@ pub fn pinned_block(
         out.push_str(" ; ");
         out.push_str(marker);
     }
-    let mut sorted: Vec<&String> = hashes.iter().collect();
-    sorted.sort();
-    sorted.dedup();
-    for hash in sorted {
-        out.push_str(" \\");
-        out.push_str(newline);
-        out.push_str("    --hash=sha256:");
-        out.push_str(hash);
-    }
+    push_hash_lines(&mut out, hashes, newline);
     out
 }
 
@@ -125,6 +109,20 @@ fn newline_of<'t>(text: &'t str, file: &ReqFile, entry: &Entry) -> &'t str {
             .find(|ending| !ending.is_empty())
     })
     .unwrap_or("\n")
+}
+
+/// Appends one ` \` continuation and `--hash=sha256:` line per distinct hash, sorted, as pip's
+/// hash mode wants them.
+fn push_hash_lines(out: &mut String, hashes: &[String], newline: &str) {
+    let mut sorted: Vec<&String> = hashes.iter().collect();
+    sorted.sort();
+    sorted.dedup();
+    for hash in sorted {
+        out.push_str(" \\");
+        out.push_str(newline);
+        out.push_str("    --hash=sha256:");
+        out.push_str(hash);
+    }
 }
 
 #[cfg(test)]
