@@ -217,8 +217,12 @@ pub fn read_bytes(root: &Path, path: &Path) -> Result<Vec<u8>, Finding> {
 
 /// Reads a file the user named, which may be anywhere (`--config FILE`, pip.conf, `~/.netrc`, a
 /// CA bundle, a report): a regular file only, opened without blocking, at most `limit` bytes.
-/// A missing file is an error of kind `NotFound`, as from [`fs::read`].
+/// A missing file is an error of kind `NotFound`, as from [`fs::read`]. `/dev/null` reads as
+/// empty: naming it (`NETRC=/dev/null`) is the usual way to say "no file".
 pub fn read_named(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    if cfg!(unix) && path == Path::new("/dev/null") {
+        return Ok(Vec::new());
+    }
     let (opened, metadata) = open_regular(path)?;
     let too_large = || {
         std::io::Error::new(

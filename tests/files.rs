@@ -422,4 +422,10 @@ fn named_files_are_regular_capped_and_never_block() {
     let error = files::read_named(&big, 10).unwrap_err();
     assert!(error.to_string().contains("larger than"), "{error}");
     assert_eq!(files::read_named(&big, 11).unwrap().len(), 11);
+    // The usual way to name no file at all.
+    assert!(
+        files::read_named(Path::new("/dev/null"), 10)
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -255,3 +255,28 @@ fn a_broken_mlsupply_toml_or_a_wrong_tool_table_stays_a_configuration_error() {
         }
     }
 }
+
+/// `--config FILE` may be anywhere (the user named it), but a FIFO there is an error naming it,
+/// not a run that never ends.
+#[test]
+fn an_explicit_config_that_is_a_fifo_is_an_error_not_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::write(root.join("requirements.txt"), "reqeusts==1.0\n").unwrap();
+    let fifo = dir.path().join("ci.toml");
+    let status = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(status.success());
+    let config = fifo.to_str().unwrap();
+    for (bin, args) in every_binary() {
+        let mut args = args.to_vec();
+        args.extend(["--config", config]);
+        let output = run(bin, &args, &root);
+        assert_eq!(output.status.code(), Some(2), "{bin}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("ci.toml") && stderr.contains("not a regular file"),
+            "{bin}: {stderr}"
+        );
+    }
+}
