@@ -125,7 +125,9 @@ pub fn load(target: &ScanTarget, config: &Config) -> Workspace {
         .findings
         .iter()
         .filter(|f| {
-            req_files.contains_key(&f.path)
+            // The configuration's own problems (a root pyproject.toml that does not parse).
+            config.findings.contains(f)
+                || req_files.contains_key(&f.path)
                 || (f.rule == rules::FILE_SKIPPED.id
                     && deps::classify(&f.path) == Some(DepSource::Requirements))
         })
@@ -138,10 +140,15 @@ pub fn load(target: &ScanTarget, config: &Config) -> Workspace {
         ..Workspace::default()
     };
     for (rel, abs) in req_files {
-        let doc = std::fs::read(&abs)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| Document::from_bytes(&bytes).map_err(|e| e.to_string()));
-        match doc {
+        // Read again for the bytes (their encoding is written back), as guarded as the scan.
+        let bytes = match crate::files::read_bytes(&target.root, &abs) {
+            Ok(bytes) => bytes,
+            Err(skipped) => {
+                ws.findings.push(skipped);
+                continue;
+            }
+        };
+        match Document::from_bytes(&bytes) {
             Ok(doc) => {
                 let source = SourceFile::new(rel, abs, doc.text.clone());
                 ws.sources.insert(source.clone());
@@ -195,7 +202,8 @@ fn read_explicit(
         let extracted = deps::requirements::extract(&file);
         findings.extend(extracted.findings);
         for include in extracted.includes {
-            if include.path.is_file() {
+            // A FIFO or a device is refused by the guarded read when its turn comes.
+            if include.path.exists() {
                 queue.push(canonical(&include.path));
             } else {
                 findings.push(Finding::at(
