@@ -377,7 +377,7 @@ fn two_ids_of_one_call_never_get_two_revisions() {
             sha: Some("b".repeat(40)),
         },
     );
-    let report = mlsupply::hub::fix::fix(&[fetch("o/a"), fetch("o/b")], &answers);
+    let report = mlsupply::hub::fix::fix(dir.path(), &[fetch("o/a"), fetch("o/b")], &answers);
     assert_eq!(report.pinned.len(), 1, "{report:?}");
     assert_eq!(report.unfixed.len(), 1, "{report:?}");
     assert_eq!(report.unfixed[0].id, "o/b");
@@ -386,6 +386,51 @@ fn two_ids_of_one_call_never_get_two_revisions() {
         format!(
             "p = pipeline(\"fill-mask\", model=\"o/a\", tokenizer=\"o/b\", revision=\"{sha_a}\")\n"
         )
+    );
+}
+
+/// A symlinked file is pinned through its link: the target (inside the root) gets the new
+/// text and the link stays a link.
+#[test]
+fn a_symlinked_file_is_written_through_its_link() {
+    use mlsupply::hub::online::{Answers, Located, RepoStatus};
+    use mlsupply::hub::{Fetch, Hub, RepoId};
+    use mlsupply::source::SourceFile;
+
+    let dir = tempfile::tempdir().unwrap();
+    let text = "m = AutoModel.from_pretrained(\"o/a\")\n".to_string();
+    std::fs::create_dir(dir.path().join("real")).unwrap();
+    let real = dir.path().join("real/p.py");
+    std::fs::write(&real, &text).unwrap();
+    let link = dir.path().join("p.py");
+    std::os::unix::fs::symlink("real/p.py", &link).unwrap();
+    let file = SourceFile::new("p.py", &link, text.clone());
+    let start = text.find("\"o/a\"").unwrap();
+    let fetch = Located {
+        fetch: Fetch::new(
+            Hub::HuggingFace,
+            "from_pretrained",
+            RepoId::Known("o/a".to_string()),
+            file.span(start..start + 5),
+        ),
+        file,
+    };
+    let mut answers = Answers::default();
+    let sha = "a".repeat(40);
+    answers.repos.insert(
+        ("o/a".to_string(), "model"),
+        RepoStatus::Found {
+            sha: Some(sha.clone()),
+        },
+    );
+    let report = mlsupply::hub::fix::fix(dir.path(), &[fetch], &answers);
+    assert_eq!(report.pinned.len(), 1, "{report:?}");
+    assert!(report.failed.is_empty(), "{report:?}");
+    let link_type = std::fs::symlink_metadata(&link).unwrap().file_type();
+    assert!(link_type.is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(&real).unwrap(),
+        format!("m = AutoModel.from_pretrained(\"o/a\", revision=\"{sha}\")\n")
     );
 }
 
