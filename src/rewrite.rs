@@ -15,7 +15,6 @@
 
 use std::fs;
 use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, fchown};
 use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
@@ -89,7 +88,7 @@ pub fn write_all(root: &Path, files: &[NewContent<'_>]) -> Result<Written, Write
     let mut written = Written::default();
     let mut committed: Vec<(PathBuf, PathBuf, Vec<u8>, fs::Metadata)> = Vec::new();
     for file in prepared {
-        if file.metadata.nlink() > 1 {
+        if link_count(&file.metadata) > 1 {
             written.split_links.push(file.given.clone());
         }
         match file.temp.persist(&file.target) {
@@ -150,7 +149,9 @@ fn temp_with(target: &Path, bytes: &[u8], like: &fs::Metadata) -> io::Result<Nam
 
 /// Gives `file` the owner and group of `like`, as far as the process may: root can set both;
 /// another user keeps its own ownership, and the group where it belongs to that group.
+#[cfg(unix)]
 fn keep_owner(file: &fs::File, like: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, fchown};
     let not_permitted = |e: &io::Error| e.kind() == io::ErrorKind::PermissionDenied;
     match fchown(file, Some(like.uid()), Some(like.gid())) {
         Err(e) if not_permitted(&e) => match fchown(file, None, Some(like.gid())) {
@@ -161,7 +162,24 @@ fn keep_owner(file: &fs::File, like: &fs::Metadata) -> io::Result<()> {
     }
 }
 
-#[cfg(test)]
+/// Elsewhere a new file belongs to the user who writes it.
+#[cfg(not(unix))]
+fn keep_owner(_file: &fs::File, _like: &fs::Metadata) -> io::Result<()> {
+    Ok(())
+}
+
+/// How many names (hard links) the file has.
+#[cfg(unix)]
+fn link_count(metadata: &fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::nlink(metadata)
+}
+
+#[cfg(not(unix))]
+fn link_count(_metadata: &fs::Metadata) -> u64 {
+    1
+}
+
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::os::unix::fs::symlink;

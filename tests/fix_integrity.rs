@@ -5,6 +5,8 @@
 //! say so and pass when run as another user. The failing write is real, not injected: the
 //! binary runs as an unprivileged user for whom one directory refuses the write.
 
+#![cfg(unix)]
+
 mod support;
 
 use std::fs;

@@ -38,6 +38,7 @@ pub struct Unfixed {
 
 #[derive(Debug, Default)]
 pub struct FixReport {
+    /// Fetches pinned in the files written (none when a write failed).
     pub pinned: Vec<Pinned>,
     pub unfixed: Vec<Unfixed>,
     /// Files rewritten.
@@ -184,6 +185,8 @@ pub fn fix(root: &Path, fetches: &[Located], answers: &Answers) -> FixReport {
             report.written = rewritten.into_iter().map(|(path, _)| path).collect();
         }
         Err(err) => {
+            // No file was written, so nothing is pinned.
+            report.pinned.clear();
             let message = err.describe(|path| path.display().to_string());
             report.failed.push((err.path, message));
         }
