@@ -9,7 +9,7 @@
 //!    concurrency, retries and redaction are the index client's);
 //! 4. [`check_online`] chooses versions ([`select`]), compares the listed hashes with the
 //!    index's, and plans the edits ([`mod@write`]) of each file;
-//! 5. [`write_atomic`] and [`unified_diff`] apply or show them.
+//! 5. [`crate::rewrite::write_all`] and [`unified_diff`] apply or show them.
 //!
 //! # Decisions
 //!
@@ -44,7 +44,6 @@ pub mod select;
 pub mod write;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -1278,22 +1277,6 @@ pub fn unified_diff(plan: &FilePlan) -> String {
         )
         .to_string();
     reqfile::redact_credentials(&diff)
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, the original
-/// permissions, then a rename over the original (a symlink is followed, not replaced).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let path = path.canonicalize()?;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let permissions = std::fs::metadata(&path)?.permissions();
-    let mut temp = tempfile::Builder::new()
-        .prefix(".mlsupply-pin-")
-        .tempfile_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    temp.as_file().set_permissions(permissions)?;
-    temp.persist(&path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// The rules this tool reports, as the output formats take them.
