@@ -44,21 +44,28 @@ pub(crate) fn split_lines(text: &str) -> Vec<Line> {
     lines
 }
 
-/// Marks a logical byte that is not in the file (the space pip puts before a comment line).
-const SYNTHETIC: usize = usize::MAX;
-
 /// A logical line: physical lines joined as pip joins them, with each byte's file offset.
 #[derive(Debug)]
 pub(crate) struct Logical {
     /// Indices of the physical lines joined.
     pub lines: Range<usize>,
     pub text: String,
-    /// File offset of each byte of `text`, or [`SYNTHETIC`].
-    orig: Vec<usize>,
+    /// Where the bytes of `text` came from, one piece per physical line joined rather than an
+    /// offset per byte: a piece starts at a logical offset and lasts until the next one.
+    pieces: Vec<Piece>,
     /// File offset just after the last byte taken from the file.
     end: usize,
     /// Continuation markers (`\` run and the line ending).
     pub continuations: Vec<Range<usize>>,
+}
+
+#[derive(Debug)]
+struct Piece {
+    /// The logical offset the piece starts at.
+    at: usize,
+    /// The file offset of its first byte; `None` for bytes not in the file (the space pip puts
+    /// before a comment line).
+    file: Option<usize>,
 }
 
 impl Logical {
@@ -66,49 +73,83 @@ impl Logical {
         Logical {
             lines: first_line..first_line,
             text: String::new(),
-            orig: Vec::new(),
+            pieces: Vec::new(),
             end: start,
             continuations: Vec::new(),
         }
     }
 
     fn push_file(&mut self, file: &str, range: Range<usize>) {
-        self.text.push_str(&file[range.clone()]);
-        self.orig.extend(range.clone());
-        if !range.is_empty() {
-            self.end = range.end;
+        if range.is_empty() {
+            return;
         }
+        self.pieces.push(Piece {
+            at: self.text.len(),
+            file: Some(range.start),
+        });
+        self.text.push_str(&file[range.clone()]);
+        self.end = range.end;
     }
 
     fn push_synthetic(&mut self, s: &str) {
+        if s.is_empty() {
+            return;
+        }
+        self.pieces.push(Piece {
+            at: self.text.len(),
+            file: None,
+        });
         self.text.push_str(s);
-        self.orig.extend(std::iter::repeat_n(SYNTHETIC, s.len()));
+    }
+
+    /// The piece that holds logical offset `i`, if `i` is in the text.
+    fn piece_of(&self, i: usize) -> Option<usize> {
+        (i < self.text.len()).then(|| self.pieces.partition_point(|p| p.at <= i) - 1)
+    }
+
+    /// Logical offset where piece `index` ends.
+    fn piece_end(&self, index: usize) -> usize {
+        self.pieces
+            .get(index + 1)
+            .map_or(self.text.len(), |next| next.at)
     }
 
     /// File offset of logical offset `i` (the next byte from the file at or after `i`).
     pub fn orig_pos(&self, i: usize) -> usize {
-        self.orig
-            .get(i..)
-            .and_then(|rest| rest.iter().find(|&&o| o != SYNTHETIC))
-            .copied()
+        let Some(first) = self.piece_of(i) else {
+            return self.end;
+        };
+        self.pieces[first..]
+            .iter()
+            .find_map(|p| p.file.map(|file| file + i.saturating_sub(p.at)))
             .unwrap_or(self.end)
     }
 
     /// The file range covering logical range `range` (from its first file byte to just after
     /// its last one; a range that crosses a continuation covers the marker too).
     pub fn orig_range(&self, range: Range<usize>) -> Range<usize> {
-        let end = range.end.min(self.orig.len());
+        let end = range.end.min(self.text.len());
         let start = range.start.min(end);
-        let slice = &self.orig[start..end];
-        let first = slice.iter().find(|&&o| o != SYNTHETIC);
-        let last = slice.iter().rev().find(|&&o| o != SYNTHETIC);
-        match (first, last) {
-            (Some(&first), Some(&last)) => first..last + 1,
-            _ => {
-                let at = self.orig_pos(start);
-                at..at
+        let bounds = self
+            .piece_of(start)
+            .zip(end.checked_sub(1).and_then(|e| self.piece_of(e)));
+        if let Some((first, last)) = bounds.filter(|_| start < end) {
+            // The first and last file bytes of the range, skipping bytes not in the file.
+            let from = (first..=last).find_map(|k| {
+                let piece = &self.pieces[k];
+                piece.file.map(|file| file + start.saturating_sub(piece.at))
+            });
+            let to = (first..=last).rev().find_map(|k| {
+                let piece = &self.pieces[k];
+                let last_byte = self.piece_end(k).min(end) - 1;
+                piece.file.map(|file| file + (last_byte - piece.at))
+            });
+            if let (Some(from), Some(to)) = (from, to) {
+                return from..to + 1;
             }
         }
+        let at = self.orig_pos(start);
+        at..at
     }
 
     /// Logical offset of the `#` that starts the comment: pip's `(^|\s+)#.*$`.
