@@ -174,16 +174,9 @@ impl MarkedEventReceiver for Builder<'_> {
         let at = self.byte(mark);
         match event {
             Event::Scalar(value, style, _, _) => {
-                let style = match style {
-                    TScalarStyle::Plain => ScalarStyle::Plain,
-                    TScalarStyle::SingleQuoted => ScalarStyle::SingleQuoted,
-                    TScalarStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
-                    TScalarStyle::Literal => ScalarStyle::Literal,
-                    TScalarStyle::Folded => ScalarStyle::Folded,
-                };
                 self.insert(Node::Scalar(Scalar {
                     value,
-                    style,
+                    style: ScalarStyle::of(style),
                     offset: at,
                 }));
             }
@@ -207,6 +200,65 @@ impl MarkedEventReceiver for Builder<'_> {
             _ => {}
         }
     }
+}
+
+impl ScalarStyle {
+    fn of(style: TScalarStyle) -> ScalarStyle {
+        match style {
+            TScalarStyle::Plain => ScalarStyle::Plain,
+            TScalarStyle::SingleQuoted => ScalarStyle::SingleQuoted,
+            TScalarStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
+            TScalarStyle::Literal => ScalarStyle::Literal,
+            TScalarStyle::Folded => ScalarStyle::Folded,
+        }
+    }
+}
+
+/// One parser event, with the byte offset it is at: for readers that want a few values of a
+/// large file without building its tree (a tree takes several times the file).
+#[derive(Debug)]
+pub enum Step {
+    Scalar(Scalar),
+    Alias,
+    MapStart,
+    SeqStart,
+    /// The end of the innermost mapping or sequence.
+    End,
+}
+
+/// Every event of `text` handed to `on_step` in order; malformed YAML is an `Err` after the
+/// events before the error were handed on.
+pub fn parse_steps(text: &str, on_step: &mut dyn FnMut(Step)) -> Result<(), YamlError> {
+    struct Receiver<'t, 'f> {
+        bytes: CharBytes<'t>,
+        on_step: &'f mut dyn FnMut(Step),
+    }
+    impl MarkedEventReceiver for Receiver<'_, '_> {
+        fn on_event(&mut self, event: Event, mark: Marker) {
+            let step = match event {
+                Event::Scalar(value, style, _, _) => Step::Scalar(Scalar {
+                    value,
+                    style: ScalarStyle::of(style),
+                    offset: self.bytes.byte(mark.index()),
+                }),
+                Event::Alias(_) => Step::Alias,
+                Event::MappingStart(..) => Step::MapStart,
+                Event::SequenceStart(..) => Step::SeqStart,
+                Event::MappingEnd | Event::SequenceEnd => Step::End,
+                _ => return,
+            };
+            (self.on_step)(step);
+        }
+    }
+    let mut receiver = Receiver {
+        bytes: CharBytes::new(text),
+        on_step,
+    };
+    let mut parser = Parser::new_from_str(text);
+    parser.load(&mut receiver, true).map_err(|error| YamlError {
+        message: error.info().to_string(),
+        offset: receiver.bytes.byte(error.marker().index()),
+    })
 }
 
 /// Every document of `text`.
