@@ -15,25 +15,28 @@ pub(crate) fn py_space(c: char) -> bool {
 pub(crate) fn split_lines(text: &str) -> Vec<Line> {
     let mut lines = Vec::new();
     let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let end = match c {
-            '\r' => match chars.peek() {
-                Some(&(_, '\n')) => {
-                    chars.next();
-                    i + 2
-                }
-                _ => i + 1,
-            },
-            '\n' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}'
-            | '\u{2029}' => i + c.len_utf8(),
-            _ => continue,
+    // Over bytes, not chars: every line break is ASCII or one of three fixed UTF-8 sequences
+    // (U+0085, U+2028, U+2029), and a large file is mostly bytes that are none of them.
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let next = |k: usize| bytes.get(i + k).copied();
+        let end = match bytes[i] {
+            b'\r' if next(1) == Some(b'\n') => i + 2,
+            b'\r' | b'\n' | 0x0b | 0x0c | 0x1c | 0x1d | 0x1e => i + 1,
+            0xC2 if next(1) == Some(0x85) => i + 2,
+            0xE2 if next(1) == Some(0x80) && matches!(next(2), Some(0xA8 | 0xA9)) => i + 3,
+            _ => {
+                i += 1;
+                continue;
+            }
         };
         lines.push(Line {
             range: start..i,
             ending: i..end,
         });
         start = end;
+        i = end;
     }
     if start < text.len() {
         lines.push(Line {
@@ -280,6 +283,20 @@ mod tests {
         assert_eq!(texts("\n\n"), vec![("", "\n"), ("", "\n")]);
         assert!(texts("").is_empty());
         assert_eq!(texts("\r\r\n"), vec![("", "\r"), ("", "\r\n")]);
+        // Every break Python knows, and characters that share a first byte with one.
+        let all = "a\x0bb\x1cc\x1dd\x1ee\u{85}f\u{2029}g\u{a0}\u{2027}\u{2030}\u{c5}h";
+        assert_eq!(
+            texts(all),
+            vec![
+                ("a", "\x0b"),
+                ("b", "\x1c"),
+                ("c", "\x1d"),
+                ("d", "\x1e"),
+                ("e", "\u{85}"),
+                ("f", "\u{2029}"),
+                ("g\u{a0}\u{2027}\u{2030}\u{c5}h", "")
+            ]
+        );
     }
 
     fn joined(text: &str) -> Vec<String> {
