@@ -7,7 +7,11 @@
 //!
 //! Symlinks never lead out of the root: directory symlinks are not followed at all, and a file
 //! symlink is read only if its target is inside the root. Files that cannot be scanned become a
-//! `file-skipped` note instead of an error, so one bad file never stops a scan.
+//! `file-skipped` finding instead of an error, so one bad file never stops a scan: a warning when
+//! the file's content went unread (binary, not UTF-8, too large, unreadable), since that is where
+//! an attacker would hide a dependency; a note when the path is passed over by policy (outside the
+//! root, a directory symlink, not a regular file). Only files some surface wants are read at all,
+//! so images and model weights never get that far.
 //!
 //! `exclude` patterns use the `glob` crate's syntax, matched against the `/`-separated path
 //! relative to the root: `*` stays within one directory and `**` crosses them. A pattern with no
@@ -22,12 +26,15 @@ use std::path::{Component, Path, PathBuf};
 
 use ignore::WalkBuilder;
 
-use crate::finding::{Finding, Span};
+use crate::finding::{Finding, Severity, Span};
 use crate::rules;
 use crate::source::SourceFile;
 
-/// Files larger than this are skipped with a note.
-pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// Files larger than this are skipped with a warning. Above GitHub's 100 MB hard limit, so no
+/// file a GitHub repository can hold outside LFS is skipped for its size; the files read are text
+/// that surfaces want (requirements files are kilobytes, a large notebook with its outputs tens
+/// of megabytes), and a scan holds a small multiple of each (see the README's caps).
+pub const MAX_FILE_BYTES: u64 = 128 * 1024 * 1024;
 
 /// How much of a file is searched for a NUL byte to call it binary (as git and ripgrep do).
 const BINARY_PROBE_BYTES: usize = 8 * 1024;
@@ -35,7 +42,7 @@ const BINARY_PROBE_BYTES: usize = 8 * 1024;
 #[derive(Debug, Default)]
 pub struct Collected {
     pub files: Vec<SourceFile>,
-    /// `file-skipped` notes (binary, not UTF-8, unreadable, too large, outside the root).
+    /// `file-skipped` findings (binary, not UTF-8, unreadable, too large, outside the root).
     pub findings: Vec<Finding>,
 }
 
@@ -76,7 +83,7 @@ impl FileText {
     }
 }
 
-/// What [`visit`] kept, in relative-path order, and the `file-skipped` notes.
+/// What [`visit`] kept, in relative-path order, and the `file-skipped` findings.
 #[derive(Debug)]
 pub struct Visited<T> {
     pub items: Vec<T>,
@@ -368,7 +375,7 @@ impl Root {
     fn new(root: &Path) -> Result<Root, Box<Finding>> {
         match root.canonicalize() {
             Ok(canon) if canon.is_dir() => Ok(Root { canon }),
-            Ok(_) => Err(skipped(
+            Ok(_) => Err(passed_over(
                 &display(root),
                 "the scanned root is not a directory",
             )),
@@ -409,21 +416,24 @@ impl Root {
     fn read_bytes(&self, path: &Path) -> Result<(String, Vec<u8>), Box<Finding>> {
         let Some(rel) = self.relative(path) else {
             if fs::symlink_metadata(path).is_err() {
-                return Err(skipped(&display(path), "no such file"));
+                return Err(passed_over(&display(path), "no such file"));
             }
-            return Err(skipped(&display(path), "outside the scanned root"));
+            return Err(passed_over(&display(path), "outside the scanned root"));
         };
         let target = match path.canonicalize() {
             Ok(target) => target,
             Err(e) if fs::symlink_metadata(path).is_ok() => {
-                return Err(skipped(&rel, &format!("broken symlink ({e})")));
+                return Err(passed_over(&rel, &format!("broken symlink ({e})")));
             }
-            Err(_) => return Err(skipped(&rel, "no such file")),
+            Err(_) => return Err(passed_over(&rel, "no such file")),
         };
         if !target.starts_with(&self.canon) {
-            return Err(skipped(&rel, "symlink to a file outside the scanned root"));
+            return Err(passed_over(
+                &rel,
+                "symlink to a file outside the scanned root",
+            ));
         }
-        let (opened, metadata) = open_regular(&target).map_err(|e| skipped(&rel, &e.reason()))?;
+        let (opened, metadata) = open_regular(&target).map_err(|e| open_refused(&rel, &e))?;
         if metadata.len() > MAX_FILE_BYTES {
             return Err(too_large(&rel, metadata.len()));
         }
@@ -437,12 +447,27 @@ impl Root {
 
     /// Reads a regular file the walk found at `path`, under the canonical root and reached
     /// without a symlink: the checks of [`Root::read`] that resolve paths are already true.
-    /// The walk saw a regular file, so its size is the only check left, and reading (at most
-    /// one byte past the limit) makes it: no `stat` per file.
+    /// The walk saw a regular file, so its size is the only check left: a small file is read
+    /// whole with no `stat`; one that fills the first buffer is measured on its open handle, so
+    /// an oversized file is refused before it is read.
     fn read_walked(&self, path: &Path, rel: String) -> Result<FileText, Box<Finding>> {
         // Opened without blocking and checked again: the file may have been swapped since.
-        let (opened, _) = open_checked(path).map_err(|e| skipped(&rel, &e.reason()))?;
-        match read_capped(opened, WALKED_READ_HINT) {
+        let (mut opened, _) = open_checked(path).map_err(|e| open_refused(&rel, &e))?;
+        let mut bytes = Vec::with_capacity(WALKED_READ_HINT as usize + 1);
+        let first = (&mut opened)
+            .take(WALKED_READ_HINT + 1)
+            .read_to_end(&mut bytes);
+        let read = first.and_then(|_| {
+            if bytes.len() as u64 <= WALKED_READ_HINT {
+                return Ok(Some(bytes));
+            }
+            let len = opened.metadata()?.len();
+            if len > MAX_FILE_BYTES {
+                return Ok(None);
+            }
+            read_capped_into(opened, len, bytes)
+        });
+        match read {
             Ok(Some(bytes)) => into_text(bytes, rel, path),
             Ok(None) => {
                 // Name the size on disk, as `Root::read` does.
@@ -460,9 +485,20 @@ const WALKED_READ_HINT: u64 = 16 * 1024;
 /// The bytes of an opened file of `len` bytes (or a guess), or `None` if it holds more than
 /// [`MAX_FILE_BYTES`]: never more than one byte past the limit is read.
 fn read_capped(opened: fs::File, len: u64) -> std::io::Result<Option<Vec<u8>>> {
+    read_capped_into(opened, len, Vec::new())
+}
+
+/// [`read_capped`], appending to `bytes`, which hold what was already read from `opened`.
+fn read_capped_into(
+    opened: fs::File,
+    len: u64,
+    mut bytes: Vec<u8>,
+) -> std::io::Result<Option<Vec<u8>>> {
     // Sized up front: one read fills it, with no reallocation as the buffer grows.
-    let mut bytes = Vec::with_capacity(usize::try_from(len.min(MAX_FILE_BYTES)).unwrap_or(0) + 1);
-    opened.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    let want = usize::try_from(len.min(MAX_FILE_BYTES)).unwrap_or(0) + 1;
+    bytes.reserve(want.saturating_sub(bytes.len()));
+    let left = (MAX_FILE_BYTES + 1).saturating_sub(bytes.len() as u64);
+    opened.take(left).read_to_end(&mut bytes)?;
     Ok((bytes.len() as u64 <= MAX_FILE_BYTES).then_some(bytes))
 }
 
@@ -488,11 +524,11 @@ fn collect_explicit(
             Ok(_) => "outside the scanned root",
             Err(_) => "no such file",
         };
-        out.findings.push(*skipped(&display(path), reason));
+        out.findings.push(*passed_over(&display(path), reason));
         return;
     };
     let Ok(link) = fs::symlink_metadata(path) else {
-        out.findings.push(*skipped(&rel, "no such file"));
+        out.findings.push(*passed_over(&rel, "no such file"));
         return;
     };
     // `rel` is empty for the root itself, which no pattern excludes.
@@ -507,7 +543,7 @@ fn collect_explicit(
         return;
     }
     if link.file_type().is_symlink() && fs::metadata(path).is_ok_and(|m| m.is_dir()) {
-        out.findings.push(*skipped(
+        out.findings.push(*passed_over(
             &rel,
             "symlink to a directory (directory symlinks are not followed)",
         ));
@@ -707,11 +743,8 @@ fn decode(mut owned: Vec<u8>) -> Result<String, String> {
     if memchr::memchr(0, &body[..body.len().min(BINARY_PROBE_BYTES)]).is_some() {
         return Err("binary file (NUL byte in the first 8 KiB)".to_string());
     }
-    // simdutf8 validates several times faster than the standard library; the copy it costs is
-    // a fraction of that (and of the parse that follows for the files that matter).
-    if let Ok(text) = simdutf8::basic::from_utf8(body) {
-        return Ok(text.to_owned());
-    }
+    // The bytes become the text without a copy: a second copy of a file of up to
+    // `MAX_FILE_BYTES` would double the peak memory of reading it.
     String::from_utf8(owned).map_err(|e| {
         let valid_up_to = e.utf8_error().valid_up_to();
         let line = memchr::memchr_iter(b'\n', &e.as_bytes()[..valid_up_to]).count() + 1;
@@ -719,6 +752,7 @@ fn decode(mut owned: Vec<u8>) -> Result<String, String> {
     })
 }
 
+/// A file whose content went unread: the rule's default severity, a warning.
 fn skipped(rel: &str, reason: &str) -> Box<Finding> {
     Box::new(Finding::new(
         &rules::FILE_SKIPPED,
@@ -727,6 +761,21 @@ fn skipped(rel: &str, reason: &str) -> Box<Finding> {
         rel,
         format!("skipped `{rel}`: {reason}"),
     ))
+}
+
+/// A path not read by policy (outside the root, not a regular file): nothing in the repository
+/// went unread, so a note.
+fn passed_over(rel: &str, reason: &str) -> Box<Finding> {
+    Box::new((*skipped(rel, reason)).with_severity(Severity::Note))
+}
+
+/// A file the guarded open refused: a directory or a special file is passed over by policy (it
+/// holds nothing a scan could read), an I/O error is a skip.
+fn open_refused(rel: &str, error: &OpenError) -> Box<Finding> {
+    match error {
+        OpenError::Io(_) => skipped(rel, &error.reason()),
+        OpenError::Directory | OpenError::NotRegular => passed_over(rel, &error.reason()),
+    }
 }
 
 fn too_large(rel: &str, len: u64) -> Box<Finding> {

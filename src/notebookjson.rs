@@ -6,8 +6,6 @@
 //! literal, which `serde_json` does not); literals are then decoded again here, byte by byte, to
 //! keep the origin of every decoded character.
 
-use std::ops::Range;
-
 use jsonc_parser::ParseOptions;
 use jsonc_parser::ast::{Object, Value};
 
@@ -34,37 +32,23 @@ pub fn strict_json() -> ParseOptions {
 /// Decodes the JSON string literal `raw` (quotes included), found at byte `base`; each decoded
 /// character maps to the bytes of its escape or of itself. `None` if `raw` is not a literal.
 pub fn decode_string_literal(raw: &str, base: usize) -> Option<MappedText> {
-    let mut text = String::new();
-    let mut origin = Vec::new();
-    decode_into(raw, base, &mut text, &mut origin)?;
-    Some(MappedText::from_parts(text, origin))
+    let mut text = MappedText::new();
+    decode_into(raw, base, &mut text)?;
+    Some(text)
 }
 
-/// [`decode_string_literal`], appending to `text` and its per-byte `origin`. Runs without a
-/// backslash are copied whole (most of a cell's source); on `None` the buffers hold a part.
-fn decode_into(
-    raw: &str,
-    base: usize,
-    text: &mut String,
-    origin: &mut Vec<Range<usize>>,
-) -> Option<()> {
+/// [`decode_string_literal`], appending to `text`. Runs without a backslash are copied whole
+/// (most of a cell's source); on `None` the text holds a part.
+fn decode_into(raw: &str, base: usize, text: &mut MappedText) -> Option<()> {
     let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
     let base = base + 1;
     let bytes = inner.as_bytes();
     text.reserve(inner.len());
-    origin.reserve(inner.len());
     let mut i = 0;
     while i < bytes.len() {
         let run_end = memchr::memchr(b'\\', &bytes[i..]).map_or(bytes.len(), |at| i + at);
         if run_end > i {
-            let run = &inner[i..run_end];
-            text.push_str(run);
-            // Every byte of a multi-byte character carries the whole character's range.
-            for (at, c) in run.char_indices() {
-                let start = base + i + at;
-                let range = start..start + c.len_utf8();
-                origin.extend(std::iter::repeat_n(range, c.len_utf8()));
-            }
+            text.push_verbatim(&inner[i..run_end], base + i);
             i = run_end;
             continue;
         }
@@ -95,9 +79,7 @@ fn decode_into(
             }
             _ => return None,
         };
-        text.push(c);
-        let range = base + i..base + i + len;
-        origin.extend(std::iter::repeat_n(range, c.len_utf8()));
+        text.push_char(c, base + i..base + i + len);
         i += len;
     }
     Some(())
@@ -223,14 +205,12 @@ fn list_range(value: &Value) -> std::ops::Range<usize> {
 
 /// A cell source: one string, or a list of strings to concatenate (decoded into one buffer).
 fn source_text(text: &str, value: &Value) -> Option<MappedText> {
-    let mut decoded = String::new();
-    let mut origin = Vec::new();
+    let mut decoded = MappedText::new();
     let mut literal = |value: &Value| match value {
         Value::StringLit(lit) => decode_into(
             &text[lit.range.start..lit.range.end],
             lit.range.start,
             &mut decoded,
-            &mut origin,
         ),
         _ => None,
     };
@@ -243,7 +223,7 @@ fn source_text(text: &str, value: &Value) -> Option<MappedText> {
         }
         _ => return None,
     }
-    Some(MappedText::from_parts(decoded, origin))
+    Some(decoded)
 }
 
 /// The common case read without building a syntax tree: a well-formed nbformat 4 notebook whose
@@ -480,23 +460,17 @@ mod fast {
         /// A cell's source: a string or a list of strings (anything else is a problem the
         /// other path reports).
         fn source(&mut self) -> Option<MappedText> {
-            let mut decoded = String::new();
-            let mut origin = Vec::new();
+            let mut decoded = MappedText::new();
             let mut literal = |r: &mut Self| {
                 let (range, _) = r.string()?;
-                decode_into(
-                    &r.text[range.clone()],
-                    range.start,
-                    &mut decoded,
-                    &mut origin,
-                )
+                decode_into(&r.text[range.clone()], range.start, &mut decoded)
             };
             if self.eat(b'[').is_some() {
                 self.elements(|r| literal(r))?;
             } else {
                 literal(self)?;
             }
-            Some(MappedText::from_parts(decoded, origin))
+            Some(decoded)
         }
     }
 }

@@ -49,9 +49,9 @@ macro_rules! rules {
 
 rules! {
     // Core: problems with the input itself.
-    FILE_SKIPPED = "file-skipped", Core, Note, "1.0",
+    FILE_SKIPPED = "file-skipped", Core, Warning, "1.0",
         "A file could not be scanned",
-        "The file is binary, not UTF-8, unreadable or larger than the scan limit, so it was skipped. Anything it declares went unchecked.";
+        "The file is binary, not UTF-8, unreadable or larger than the scan limit, so it was skipped. Anything it declares went unchecked, and skipping is how a dependency would be hidden: make the file text, or exclude it. A path passed over by policy (outside the root, a directory symlink, not a regular file) is only a note.";
     PARSE_ERROR = "parse-error", Core, Error, "5.0",
         "A dependency or configuration file could not be parsed",
         "The file is malformed (TOML, JSON, YAML, INI or requirements syntax), so the dependencies it declares could not be checked. Fix the syntax error at the given place.";

@@ -133,13 +133,17 @@ impl IncludeWalker {
                     ),
                 ));
             } else if !resolved.starts_with(&self.root) {
-                scan.findings.push(finding(
-                    &rules::FILE_SKIPPED,
-                    format!(
-                        "`{}` is outside the scanned root and was not read",
-                        include.written
-                    ),
-                ));
+                // Outside the root by policy: a note, as for any path outside it.
+                scan.findings.push(
+                    finding(
+                        &rules::FILE_SKIPPED,
+                        format!(
+                            "`{}` is outside the scanned root and was not read",
+                            include.written
+                        ),
+                    )
+                    .with_severity(crate::Severity::Note),
+                );
             } else if !self.visited.contains(&resolved) {
                 match files::read(&self.root, &resolved) {
                     Ok(included) => self.visit(included, DepSource::Requirements, stack, scan),

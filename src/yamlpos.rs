@@ -106,18 +106,55 @@ enum Frame {
 /// recurse over it.
 const MAX_DEPTH: usize = 256;
 
-struct Builder {
+struct Builder<'t> {
     too_deep: Option<usize>,
-    /// Byte offset of each char (yaml-rust2 markers count chars), plus the text length.
-    char_bytes: Vec<usize>,
+    bytes: CharBytes<'t>,
     stack: Vec<Frame>,
     docs: Vec<Node>,
 }
 
-impl Builder {
+/// Byte offsets of char indices (yaml-rust2 markers count chars). Pure ASCII needs no table;
+/// otherwise the byte offset of every [`CHARS_PER_MARK`]th char is kept and the rest counted
+/// from there, so the table is a small fraction of the text instead of eight bytes per char.
+struct CharBytes<'t> {
+    text: &'t str,
+    /// Byte offset of char `k * CHARS_PER_MARK`; empty for ASCII text.
+    marks: Vec<usize>,
+}
+
+const CHARS_PER_MARK: usize = 64;
+
+impl<'t> CharBytes<'t> {
+    fn new(text: &'t str) -> CharBytes<'t> {
+        let marks = if text.is_ascii() {
+            Vec::new()
+        } else {
+            text.char_indices()
+                .step_by(CHARS_PER_MARK)
+                .map(|(i, _)| i)
+                .collect()
+        };
+        CharBytes { text, marks }
+    }
+
+    /// The byte offset of char `index`, or the text length past the end.
+    fn byte(&self, index: usize) -> usize {
+        if self.marks.is_empty() {
+            return index.min(self.text.len());
+        }
+        let Some(&mark) = self.marks.get(index / CHARS_PER_MARK) else {
+            return self.text.len();
+        };
+        self.text[mark..]
+            .char_indices()
+            .nth(index % CHARS_PER_MARK)
+            .map_or(self.text.len(), |(i, _)| mark + i)
+    }
+}
+
+impl Builder<'_> {
     fn byte(&self, mark: Marker) -> usize {
-        let last = self.char_bytes.len() - 1;
-        self.char_bytes[mark.index().min(last)]
+        self.bytes.byte(mark.index())
     }
 
     fn insert(&mut self, node: Node) {
@@ -132,21 +169,14 @@ impl Builder {
     }
 }
 
-impl MarkedEventReceiver for Builder {
+impl MarkedEventReceiver for Builder<'_> {
     fn on_event(&mut self, event: Event, mark: Marker) {
         let at = self.byte(mark);
         match event {
             Event::Scalar(value, style, _, _) => {
-                let style = match style {
-                    TScalarStyle::Plain => ScalarStyle::Plain,
-                    TScalarStyle::SingleQuoted => ScalarStyle::SingleQuoted,
-                    TScalarStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
-                    TScalarStyle::Literal => ScalarStyle::Literal,
-                    TScalarStyle::Folded => ScalarStyle::Folded,
-                };
                 self.insert(Node::Scalar(Scalar {
                     value,
-                    style,
+                    style: ScalarStyle::of(style),
                     offset: at,
                 }));
             }
@@ -172,13 +202,70 @@ impl MarkedEventReceiver for Builder {
     }
 }
 
+impl ScalarStyle {
+    fn of(style: TScalarStyle) -> ScalarStyle {
+        match style {
+            TScalarStyle::Plain => ScalarStyle::Plain,
+            TScalarStyle::SingleQuoted => ScalarStyle::SingleQuoted,
+            TScalarStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
+            TScalarStyle::Literal => ScalarStyle::Literal,
+            TScalarStyle::Folded => ScalarStyle::Folded,
+        }
+    }
+}
+
+/// One parser event, with the byte offset it is at: for readers that want a few values of a
+/// large file without building its tree (a tree takes several times the file).
+#[derive(Debug)]
+pub enum Step {
+    Scalar(Scalar),
+    Alias,
+    MapStart,
+    SeqStart,
+    /// The end of the innermost mapping or sequence.
+    End,
+}
+
+/// Every event of `text` handed to `on_step` in order; malformed YAML is an `Err` after the
+/// events before the error were handed on.
+pub fn parse_steps(text: &str, on_step: &mut dyn FnMut(Step)) -> Result<(), YamlError> {
+    struct Receiver<'t, 'f> {
+        bytes: CharBytes<'t>,
+        on_step: &'f mut dyn FnMut(Step),
+    }
+    impl MarkedEventReceiver for Receiver<'_, '_> {
+        fn on_event(&mut self, event: Event, mark: Marker) {
+            let step = match event {
+                Event::Scalar(value, style, _, _) => Step::Scalar(Scalar {
+                    value,
+                    style: ScalarStyle::of(style),
+                    offset: self.bytes.byte(mark.index()),
+                }),
+                Event::Alias(_) => Step::Alias,
+                Event::MappingStart(..) => Step::MapStart,
+                Event::SequenceStart(..) => Step::SeqStart,
+                Event::MappingEnd | Event::SequenceEnd => Step::End,
+                _ => return,
+            };
+            (self.on_step)(step);
+        }
+    }
+    let mut receiver = Receiver {
+        bytes: CharBytes::new(text),
+        on_step,
+    };
+    let mut parser = Parser::new_from_str(text);
+    parser.load(&mut receiver, true).map_err(|error| YamlError {
+        message: error.info().to_string(),
+        offset: receiver.bytes.byte(error.marker().index()),
+    })
+}
+
 /// Every document of `text`.
 pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
-    let mut char_bytes: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-    char_bytes.push(text.len());
     let mut builder = Builder {
         too_deep: None,
-        char_bytes,
+        bytes: CharBytes::new(text),
         stack: Vec::new(),
         docs: Vec::new(),
     };
@@ -354,6 +441,22 @@ mod tests {
             let start = at(&mapped, needle);
             assert_eq!(&text[start..start + needle.len()], needle, "{text:?}");
         }
+    }
+
+    #[test]
+    fn char_indices_become_byte_offsets() {
+        let text: String = (0..200)
+            .map(|i| if i % 7 == 0 { 'é' } else { 'a' })
+            .collect();
+        let bytes = CharBytes::new(&text);
+        let expected: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        for (index, byte) in expected.iter().enumerate() {
+            assert_eq!(bytes.byte(index), *byte, "char {index}");
+        }
+        assert_eq!(bytes.byte(expected.len()), text.len());
+        assert_eq!(bytes.byte(10_000), text.len());
+        assert_eq!(CharBytes::new("abc").byte(2), 2);
+        assert_eq!(CharBytes::new("abc").byte(9), 3);
     }
 
     #[test]

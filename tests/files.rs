@@ -25,8 +25,19 @@ fn paths(collected: &Collected) -> Vec<&str> {
         .collect()
 }
 
-/// The single note about `path`, checked to be a well-formed `file-skipped` note.
+/// The single note about `path`, checked to be a well-formed `file-skipped` note: a path passed
+/// over by policy (outside the root, not a regular file).
 fn note<'a>(collected: &'a Collected, path: &str) -> &'a Finding {
+    skip_finding(collected, path, Severity::Note)
+}
+
+/// The single `file-skipped` warning about `path`: a file whose content went unread (binary, not
+/// UTF-8, too large), where a dependency could hide.
+fn warning<'a>(collected: &'a Collected, path: &str) -> &'a Finding {
+    skip_finding(collected, path, Severity::Warning)
+}
+
+fn skip_finding<'a>(collected: &'a Collected, path: &str, severity: Severity) -> &'a Finding {
     let notes: Vec<_> = collected
         .findings
         .iter()
@@ -35,7 +46,7 @@ fn note<'a>(collected: &'a Collected, path: &str) -> &'a Finding {
     assert_eq!(notes.len(), 1, "notes for {path}: {:?}", collected.findings);
     let finding = notes[0];
     assert_eq!(finding.rule, "file-skipped");
-    assert_eq!(finding.severity, Severity::Note);
+    assert_eq!(finding.severity, severity);
     assert_eq!((finding.line, finding.column), (1, 1));
     assert_eq!(finding.subject, path);
     assert!(finding.message.contains(path), "{}", finding.message);
@@ -140,7 +151,7 @@ fn exclude_globs_drop_paths() {
 }
 
 #[test]
-fn unreadable_files_become_notes_and_the_rest_goes_on() {
+fn unreadable_files_become_warnings_and_the_rest_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     write(root, "a-binary.txt", b"numpy\n\0\x01\x02");
@@ -157,17 +168,21 @@ fn unreadable_files_become_notes_and_the_rest_goes_on() {
     let collected = files::collect(root, &[], &[], &everything);
     assert_eq!(paths(&collected), ["d-fine.txt", "e-late-nul.txt"]);
     assert_eq!(collected.findings.len(), 3, "{:?}", collected.findings);
-    assert!(note(&collected, "a-binary.txt").message.contains("binary"));
-    let latin1 = note(&collected, "b-latin1.txt");
+    assert!(
+        warning(&collected, "a-binary.txt")
+            .message
+            .contains("binary")
+    );
+    let latin1 = warning(&collected, "b-latin1.txt");
     assert!(
         latin1.message.contains("not valid UTF-8"),
         "{}",
         latin1.message
     );
     assert!(latin1.message.contains("line 2"), "{}", latin1.message);
-    let huge = note(&collected, "c-huge.txt");
+    let huge = warning(&collected, "c-huge.txt");
     assert!(
-        huge.message.contains("larger than the 16 MiB limit"),
+        huge.message.contains("larger than the 128 MiB limit"),
         "{}",
         huge.message
     );
@@ -200,8 +215,8 @@ fn boms_are_decoded() {
         assert_eq!(file.text, text, "{}", file.rel_path);
         assert_eq!(file.line(2), Some("pändas"));
     }
-    assert!(note(&collected, "odd.txt").message.contains("UTF-16"));
-    assert!(note(&collected, "utf32.txt").message.contains("UTF-32"));
+    assert!(warning(&collected, "odd.txt").message.contains("UTF-16"));
+    assert!(warning(&collected, "utf32.txt").message.contains("UTF-32"));
 }
 
 #[cfg(unix)]

@@ -63,13 +63,15 @@ fn findings() -> Vec<Finding> {
             "pyproject.toml",
             "unclosed array",
         ),
+        // A note (a path passed over by policy), so that every severity is rendered.
         Finding::new(
             &rules::FILE_SKIPPED,
             "models/weights.bin",
             span(0, 0, 0, 0),
             "models/weights.bin",
             "binary file skipped",
-        ),
+        )
+        .with_severity(Severity::Note),
     ];
     for (i, finding) in findings.iter_mut().enumerate() {
         finding.fingerprint = format!("{i}{}", "f".repeat(31));

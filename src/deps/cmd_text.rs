@@ -12,10 +12,27 @@ use crate::source::SourceFile;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MappedText {
     text: String,
-    /// One entry per byte of `text`: the file byte range that byte was read from. Every byte of a
-    /// multi-byte character carries the whole character's range, and an unescaped character
-    /// (`\u00e9` in JSON) carries the range of its whole escape.
-    origin: Vec<Range<usize>>,
+    /// Where the bytes of `text` came from, as runs in text order: a run starts at a text byte
+    /// and lasts until the next one. A run per piece rather than a range per byte keeps a long
+    /// text (a notebook cell, a file's worth of lines) near the size of the text itself.
+    runs: Vec<Run>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Run {
+    /// The text byte the run starts at.
+    at: usize,
+    from: Origin,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Origin {
+    /// Copied from the file starting at this byte: text byte `at + k` is file byte `start + k`,
+    /// and every byte of a multi-byte character carries the whole character's range.
+    Verbatim(usize),
+    /// Every byte of the run carries this file range (an unescaped character such as `\u00e9` in
+    /// JSON carries the range of its whole escape).
+    Decoded(Range<usize>),
 }
 
 impl MappedText {
@@ -30,12 +47,6 @@ impl MappedText {
         out
     }
 
-    /// Builds from decoded text and its per-byte origins (which must have one entry per byte).
-    pub fn from_parts(text: String, origin: Vec<Range<usize>>) -> MappedText {
-        debug_assert_eq!(text.len(), origin.len());
-        MappedText { text, origin }
-    }
-
     pub fn as_str(&self) -> &str {
         &self.text
     }
@@ -48,49 +59,105 @@ impl MappedText {
         self.text.is_empty()
     }
 
+    /// Room for `additional` more bytes of text.
+    pub fn reserve(&mut self, additional: usize) {
+        self.text.reserve(additional);
+    }
+
     /// Appends `s`, which is found in the file at `file_start`.
     pub fn push_verbatim(&mut self, s: &str, file_start: usize) {
-        for (i, c) in s.char_indices() {
-            let start = file_start + i;
-            self.push_char(c, start..start + c.len_utf8());
+        let at = self.text.len();
+        self.text.push_str(s);
+        if !s.is_empty() {
+            self.push_run(at, Origin::Verbatim(file_start));
         }
     }
 
     /// Appends `c`, read from file bytes `origin`.
     pub fn push_char(&mut self, c: char, origin: Range<usize>) {
+        let at = self.text.len();
         self.text.push(c);
-        for _ in 0..c.len_utf8() {
-            self.origin.push(origin.clone());
+        // A character read as itself is verbatim, so that it joins the run before it.
+        let from = if origin.len() == c.len_utf8() {
+            Origin::Verbatim(origin.start)
+        } else {
+            Origin::Decoded(origin)
+        };
+        self.push_run(at, from);
+    }
+
+    /// Starts a run at text byte `at`, or extends the last one when it continues it.
+    fn push_run(&mut self, at: usize, from: Origin) {
+        if let (Some(last), Origin::Verbatim(start)) = (self.runs.last(), &from)
+            && let Origin::Verbatim(last_start) = last.from
+            && last_start + (at - last.at) == *start
+        {
+            return;
         }
+        self.runs.push(Run { at, from });
     }
 
     /// Appends bytes `range` of `other`, keeping their origins.
     pub fn push_mapped(&mut self, other: &MappedText, range: Range<usize>) {
+        let base = self.text.len();
         self.text.push_str(&other.text[range.clone()]);
-        self.origin.extend_from_slice(&other.origin[range]);
+        if range.is_empty() {
+            return;
+        }
+        let first = other.run_index(range.start);
+        for run in other.runs[first..].iter().take_while(|r| r.at < range.end) {
+            let start = run.at.max(range.start);
+            let from = match &run.from {
+                Origin::Verbatim(file) => Origin::Verbatim(file + (start - run.at)),
+                Origin::Decoded(origin) => Origin::Decoded(origin.clone()),
+            };
+            self.push_run(base + (start - range.start), from);
+        }
     }
 
     /// Bytes `range` of this text, as a text of its own.
     pub fn slice(&self, range: Range<usize>) -> MappedText {
-        MappedText {
-            text: self.text[range.clone()].to_string(),
-            origin: self.origin[range].to_vec(),
-        }
+        let mut out = MappedText::new();
+        out.push_mapped(self, range);
+        out
+    }
+
+    /// The index of the run that holds text byte `index` (which must be in the text).
+    fn run_index(&self, index: usize) -> usize {
+        self.runs
+            .partition_point(|r| r.at <= index)
+            .saturating_sub(1)
     }
 
     /// The file bytes that text bytes `range` came from (`None` for an empty or bad range).
     pub fn origin(&self, range: Range<usize>) -> Option<Range<usize>> {
-        if range.start >= range.end || range.end > self.origin.len() {
+        if range.start >= range.end || range.end > self.text.len() {
             return None;
         }
-        let first = &self.origin[range.start];
-        let last = &self.origin[range.end - 1];
+        let first = self.origin_of(range.start)?;
+        let last = self.origin_of(range.end - 1)?;
         Some(first.start.min(last.start)..first.end.max(last.end))
     }
 
     /// The file origin of one text byte.
     pub fn origin_of(&self, index: usize) -> Option<Range<usize>> {
-        self.origin.get(index).cloned()
+        if index >= self.text.len() {
+            return None;
+        }
+        let run = &self.runs[self.run_index(index)];
+        match &run.from {
+            Origin::Decoded(origin) => Some(origin.clone()),
+            Origin::Verbatim(file) => {
+                // The whole character that holds the byte (runs start at character boundaries).
+                let mut start = index;
+                while !self.text.is_char_boundary(start) {
+                    start -= 1;
+                }
+                let len = self.text[start..].chars().next().map_or(1, char::len_utf8);
+                let start = file + (start - run.at);
+                Some(start..start + len)
+            }
+        }
     }
 
     /// Where text bytes `range` are in `file`; an empty range points just after the byte before it.
@@ -101,9 +168,9 @@ impl MappedText {
                 let at = range
                     .start
                     .checked_sub(1)
-                    .and_then(|i| self.origin.get(i))
+                    .and_then(|i| self.origin_of(i))
                     .map(|r| r.end)
-                    .or_else(|| self.origin.first().map(|r| r.start))
+                    .or_else(|| self.origin_of(0).map(|r| r.start))
                     .unwrap_or(0);
                 file.span(at..at)
             }
@@ -113,13 +180,17 @@ impl MappedText {
     /// Maps this text through `outer`: treats this text's origins as byte offsets into `outer`'s
     /// text and replaces them by `outer`'s file origins (used for strings decoded from a
     /// [`MappedText`] rather than from the file directly).
-    pub fn through(mut self, outer: &MappedText) -> MappedText {
-        for range in &mut self.origin {
-            if let Some(mapped) = outer.origin(range.clone()) {
-                *range = mapped;
-            }
+    pub fn through(self, outer: &MappedText) -> MappedText {
+        let mut out = MappedText::new();
+        out.reserve(self.text.len());
+        for (i, c) in self.text.char_indices() {
+            let Some(inner) = self.origin_of(i) else {
+                continue;
+            };
+            let origin = outer.origin(inner.clone()).unwrap_or(inner);
+            out.push_char(c, origin);
         }
-        self
+        out
     }
 
     /// The lines of this text (split at `\n`, `\r\n` and a lone `\r`), without their endings.

@@ -15,25 +15,28 @@ pub(crate) fn py_space(c: char) -> bool {
 pub(crate) fn split_lines(text: &str) -> Vec<Line> {
     let mut lines = Vec::new();
     let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let end = match c {
-            '\r' => match chars.peek() {
-                Some(&(_, '\n')) => {
-                    chars.next();
-                    i + 2
-                }
-                _ => i + 1,
-            },
-            '\n' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}'
-            | '\u{2029}' => i + c.len_utf8(),
-            _ => continue,
+    // Over bytes, not chars: every line break is ASCII or one of three fixed UTF-8 sequences
+    // (U+0085, U+2028, U+2029), and a large file is mostly bytes that are none of them.
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let next = |k: usize| bytes.get(i + k).copied();
+        let end = match bytes[i] {
+            b'\r' if next(1) == Some(b'\n') => i + 2,
+            b'\r' | b'\n' | 0x0b | 0x0c | 0x1c | 0x1d | 0x1e => i + 1,
+            0xC2 if next(1) == Some(0x85) => i + 2,
+            0xE2 if next(1) == Some(0x80) && matches!(next(2), Some(0xA8 | 0xA9)) => i + 3,
+            _ => {
+                i += 1;
+                continue;
+            }
         };
         lines.push(Line {
             range: start..i,
             ending: i..end,
         });
         start = end;
+        i = end;
     }
     if start < text.len() {
         lines.push(Line {
@@ -44,21 +47,28 @@ pub(crate) fn split_lines(text: &str) -> Vec<Line> {
     lines
 }
 
-/// Marks a logical byte that is not in the file (the space pip puts before a comment line).
-const SYNTHETIC: usize = usize::MAX;
-
 /// A logical line: physical lines joined as pip joins them, with each byte's file offset.
 #[derive(Debug)]
 pub(crate) struct Logical {
     /// Indices of the physical lines joined.
     pub lines: Range<usize>,
     pub text: String,
-    /// File offset of each byte of `text`, or [`SYNTHETIC`].
-    orig: Vec<usize>,
+    /// Where the bytes of `text` came from, one piece per physical line joined rather than an
+    /// offset per byte: a piece starts at a logical offset and lasts until the next one.
+    pieces: Vec<Piece>,
     /// File offset just after the last byte taken from the file.
     end: usize,
     /// Continuation markers (`\` run and the line ending).
     pub continuations: Vec<Range<usize>>,
+}
+
+#[derive(Debug)]
+struct Piece {
+    /// The logical offset the piece starts at.
+    at: usize,
+    /// The file offset of its first byte; `None` for bytes not in the file (the space pip puts
+    /// before a comment line).
+    file: Option<usize>,
 }
 
 impl Logical {
@@ -66,49 +76,83 @@ impl Logical {
         Logical {
             lines: first_line..first_line,
             text: String::new(),
-            orig: Vec::new(),
+            pieces: Vec::new(),
             end: start,
             continuations: Vec::new(),
         }
     }
 
     fn push_file(&mut self, file: &str, range: Range<usize>) {
-        self.text.push_str(&file[range.clone()]);
-        self.orig.extend(range.clone());
-        if !range.is_empty() {
-            self.end = range.end;
+        if range.is_empty() {
+            return;
         }
+        self.pieces.push(Piece {
+            at: self.text.len(),
+            file: Some(range.start),
+        });
+        self.text.push_str(&file[range.clone()]);
+        self.end = range.end;
     }
 
     fn push_synthetic(&mut self, s: &str) {
+        if s.is_empty() {
+            return;
+        }
+        self.pieces.push(Piece {
+            at: self.text.len(),
+            file: None,
+        });
         self.text.push_str(s);
-        self.orig.extend(std::iter::repeat_n(SYNTHETIC, s.len()));
+    }
+
+    /// The piece that holds logical offset `i`, if `i` is in the text.
+    fn piece_of(&self, i: usize) -> Option<usize> {
+        (i < self.text.len()).then(|| self.pieces.partition_point(|p| p.at <= i) - 1)
+    }
+
+    /// Logical offset where piece `index` ends.
+    fn piece_end(&self, index: usize) -> usize {
+        self.pieces
+            .get(index + 1)
+            .map_or(self.text.len(), |next| next.at)
     }
 
     /// File offset of logical offset `i` (the next byte from the file at or after `i`).
     pub fn orig_pos(&self, i: usize) -> usize {
-        self.orig
-            .get(i..)
-            .and_then(|rest| rest.iter().find(|&&o| o != SYNTHETIC))
-            .copied()
+        let Some(first) = self.piece_of(i) else {
+            return self.end;
+        };
+        self.pieces[first..]
+            .iter()
+            .find_map(|p| p.file.map(|file| file + i.saturating_sub(p.at)))
             .unwrap_or(self.end)
     }
 
     /// The file range covering logical range `range` (from its first file byte to just after
     /// its last one; a range that crosses a continuation covers the marker too).
     pub fn orig_range(&self, range: Range<usize>) -> Range<usize> {
-        let end = range.end.min(self.orig.len());
+        let end = range.end.min(self.text.len());
         let start = range.start.min(end);
-        let slice = &self.orig[start..end];
-        let first = slice.iter().find(|&&o| o != SYNTHETIC);
-        let last = slice.iter().rev().find(|&&o| o != SYNTHETIC);
-        match (first, last) {
-            (Some(&first), Some(&last)) => first..last + 1,
-            _ => {
-                let at = self.orig_pos(start);
-                at..at
+        let bounds = self
+            .piece_of(start)
+            .zip(end.checked_sub(1).and_then(|e| self.piece_of(e)));
+        if let Some((first, last)) = bounds.filter(|_| start < end) {
+            // The first and last file bytes of the range, skipping bytes not in the file.
+            let from = (first..=last).find_map(|k| {
+                let piece = &self.pieces[k];
+                piece.file.map(|file| file + start.saturating_sub(piece.at))
+            });
+            let to = (first..=last).rev().find_map(|k| {
+                let piece = &self.pieces[k];
+                let last_byte = self.piece_end(k).min(end) - 1;
+                piece.file.map(|file| file + (last_byte - piece.at))
+            });
+            if let (Some(from), Some(to)) = (from, to) {
+                return from..to + 1;
             }
         }
+        let at = self.orig_pos(start);
+        at..at
     }
 
     /// Logical offset of the `#` that starts the comment: pip's `(^|\s+)#.*$`.
@@ -239,6 +283,20 @@ mod tests {
         assert_eq!(texts("\n\n"), vec![("", "\n"), ("", "\n")]);
         assert!(texts("").is_empty());
         assert_eq!(texts("\r\r\n"), vec![("", "\r"), ("", "\r\n")]);
+        // Every break Python knows, and characters that share a first byte with one.
+        let all = "a\x0bb\x1cc\x1dd\x1ee\u{85}f\u{2029}g\u{a0}\u{2027}\u{2030}\u{c5}h";
+        assert_eq!(
+            texts(all),
+            vec![
+                ("a", "\x0b"),
+                ("b", "\x1c"),
+                ("c", "\x1d"),
+                ("d", "\x1e"),
+                ("e", "\u{85}"),
+                ("f", "\u{2029}"),
+                ("g\u{a0}\u{2027}\u{2030}\u{c5}h", "")
+            ]
+        );
     }
 
     fn joined(text: &str) -> Vec<String> {
