@@ -164,10 +164,10 @@ fn url_range(text: &str) -> Option<Range<usize>> {
     }
     let start = skip_space(i + 1);
     let mut end = start;
-    let mut chars = text[start..].char_indices().map(|(n, c)| (start + n, c));
+    let chars = text[start..].char_indices().map(|(n, c)| (start + n, c));
     // Where the whitespace run holding the current character ends, once looked up.
     let mut run_end = 0;
-    while let Some((at, c)) = chars.next() {
+    for (at, c) in chars {
         if matches!(c, '\r' | '\n') {
             break;
         }
@@ -397,23 +397,6 @@ mod tests {
         assert!(parse::<Raw>("name @ https://x/${TOKEN}/a.whl").is_ok());
     }
 
-    /// Keeps the URL text, to compare what both ways of parsing give.
-    #[derive(Debug, PartialEq)]
-    struct Text(String);
-
-    impl std::fmt::Display for Text {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str(&self.0)
-        }
-    }
-
-    impl Pep508Url for Text {
-        type Err = std::convert::Infallible;
-        fn parse_url(url: &str, _: Option<&std::path::Path>) -> Result<Self, Self::Err> {
-            Ok(Text(url.to_string()))
-        }
-    }
-
     #[test]
     fn shortened_whitespace_runs_give_what_the_parser_gives() {
         for text in [
@@ -432,11 +415,11 @@ mod tests {
         ] {
             let url = url_range(text).unwrap_or_else(|| panic!("{text:?}"));
             assert!(has_whitespace_run(&text[url.clone()]), "{text:?} {url:?}");
-            let direct = Requirement::<Text>::from_str(text).map_err(|err| Failure {
+            let direct = Requirement::<Verbatim>::from_str(text).map_err(|err| Failure {
                 message: err.message.to_string(),
                 range: error_range(&err, text),
             });
-            let shortened = parse_shortened_url::<Text>(text, url);
+            let shortened = parse_shortened_url::<Verbatim>(text, url);
             assert_eq!(format!("{direct:?}"), format!("{shortened:?}"), "{text:?}");
         }
         assert_eq!(url_range("p @ x   ; m"), Some(4..5));
