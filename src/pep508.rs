@@ -5,12 +5,19 @@
 //! followed by more text (`a_ ==1`, `x[a_]`). Such input is answered before the parser sees it —
 //! a panic would also print its message on the user's terminal — and any other panic of the
 //! parser is caught and becomes an error, so a hostile file cannot crash a scan.
+//!
+//! Nor may its cost be the input's to choose. The parser looks past every whitespace character
+//! of a `name @ url` to the end of the whitespace run (quadratic in the run), so runs inside a URL
+//! are shortened to one character before it reads them and the URL is read from the text as
+//! written. Its marker algebra grows with the product of a marker's comparisons (exponentially
+//! with `extra` and `in` comparisons) and it recurses once per parenthesis, so a marker past
+//! [`MAX_MARKER_COMPARISONS`], [`MAX_MARKER_VARIABLES`] or [`MAX_MARKER_NESTING`] is an error.
 
 use std::ops::Range;
 use std::str::FromStr;
 
 use pep508_rs::marker::MarkerTree;
-use pep508_rs::{Pep508Error, Pep508Url, Requirement};
+use pep508_rs::{Pep508Error, Pep508Url, Requirement, VersionOrUrl};
 
 /// Why a requirement or marker is invalid: a message and the byte range of `text` it points at.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +32,16 @@ pub struct Failure {
 pub fn parse<U: Pep508Url>(text: &str) -> Result<Requirement<U>, Failure> {
     if let Some(failure) = panic_guard(text) {
         return Err(failure);
+    }
+    if let Some(marker_start) = text.find(';')
+        && let Some(failure) = marker_guard(text, marker_start)
+    {
+        return Err(failure);
+    }
+    if let Some(url) = url_range(text)
+        && has_whitespace_run(&text[url.clone()])
+    {
+        return parse_shortened_url(text, url);
     }
     match std::panic::catch_unwind(|| Requirement::<U>::from_str(text)) {
         Ok(Ok(requirement)) => Ok(requirement),
@@ -41,6 +58,9 @@ pub fn parse<U: Pep508Url>(text: &str) -> Result<Requirement<U>, Failure> {
 
 /// Parses one PEP 508 marker expression.
 pub fn parse_marker(text: &str) -> Result<MarkerTree, Failure> {
+    if let Some(failure) = marker_guard(text, 0) {
+        return Err(failure);
+    }
     match std::panic::catch_unwind(|| MarkerTree::from_str(text)) {
         Ok(Ok(tree)) => Ok(tree),
         Ok(Err(err)) => Err(Failure {
@@ -56,6 +76,210 @@ pub fn parse_marker(text: &str) -> Result<MarkerTree, Failure> {
 
 fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_')
+}
+
+/// Most comparisons a marker may hold (counted by its `and`/`or` words).
+pub const MAX_MARKER_COMPARISONS: usize = 64;
+/// Most comparisons on `extra`, or with `in`/`not in`, a marker may hold: each is a variable of
+/// its own in the parser's decision diagram.
+pub const MAX_MARKER_VARIABLES: usize = 16;
+/// Deepest nesting of parentheses in a marker.
+pub const MAX_MARKER_NESTING: usize = 16;
+
+/// A marker (the text from `start` on) beyond the bounds above. Words and parentheses are
+/// counted everywhere, quoted values included: an over-count only refuses absurd markers.
+fn marker_guard(text: &str, start: usize) -> Option<Failure> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut operators, mut variables) = (0usize, 0usize, 0usize);
+    let mut i = start;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'(' {
+            depth += 1;
+            if depth > MAX_MARKER_NESTING {
+                return Some(Failure {
+                    message: format!(
+                        "a marker may nest parentheses at most {MAX_MARKER_NESTING} deep"
+                    ),
+                    range: i..i + 1,
+                });
+            }
+        } else if b == b')' {
+            depth = depth.saturating_sub(1);
+        } else if b.is_ascii_alphabetic() || b == b'_' {
+            let end = bytes[i..]
+                .iter()
+                .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+                .map_or(bytes.len(), |n| i + n);
+            match &text[i..end] {
+                "and" | "or" => operators += 1,
+                "extra" | "in" => variables += 1,
+                _ => {}
+            }
+            if operators >= MAX_MARKER_COMPARISONS {
+                return Some(Failure {
+                    message: format!(
+                        "a marker may hold at most {MAX_MARKER_COMPARISONS} comparisons"
+                    ),
+                    range: i..end,
+                });
+            }
+            if variables > MAX_MARKER_VARIABLES {
+                return Some(Failure {
+                    message: format!(
+                        "a marker may compare `extra`, or use `in`, at most \
+                         {MAX_MARKER_VARIABLES} times"
+                    ),
+                    range: i..end,
+                });
+            }
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The URL of a `name [extras] @ url` requirement, where `pep508_rs` reads it: from the first
+/// non-space after `@` to a line break, to a whitespace run followed by the end, `;` or `#`, or
+/// through a `;` or `#` followed by whitespace.
+fn url_range(text: &str) -> Option<Range<usize>> {
+    let skip_space = |i: usize| {
+        text[i..]
+            .char_indices()
+            .find(|(_, c)| !c.is_whitespace())
+            .map_or(text.len(), |(n, _)| i + n)
+    };
+    let bytes = text.as_bytes();
+    let mut i = skip_space(0);
+    i += bytes[i..].iter().take_while(|b| is_name_byte(**b)).count();
+    i = skip_space(i);
+    if bytes.get(i) == Some(&b'[') {
+        i += text[i..].find(']')? + 1;
+        i = skip_space(i);
+    }
+    if bytes.get(i) != Some(&b'@') {
+        return None;
+    }
+    let start = skip_space(i + 1);
+    let mut end = start;
+    let chars = text[start..].char_indices().map(|(n, c)| (start + n, c));
+    // Where the whitespace run holding the current character ends, once looked up.
+    let mut run_end = 0;
+    for (at, c) in chars {
+        if matches!(c, '\r' | '\n') {
+            break;
+        }
+        if c.is_whitespace() {
+            if at >= run_end {
+                run_end = skip_space(at);
+            }
+            if matches!(text[run_end..].chars().next(), None | Some(';' | '#')) {
+                break;
+            }
+        }
+        end = at + c.len_utf8();
+        if matches!(c, ';' | '#') && text[end..].chars().next().is_some_and(char::is_whitespace) {
+            break;
+        }
+    }
+    Some(start..end)
+}
+
+/// Whether `text` holds two whitespace characters in a row.
+fn has_whitespace_run(text: &str) -> bool {
+    let mut previous = false;
+    text.chars().any(|c| {
+        let run = previous && c.is_whitespace();
+        previous = c.is_whitespace();
+        run
+    })
+}
+
+/// [`parse`] of a requirement whose URL (`url` of `text`) holds whitespace runs: the parser reads
+/// the text with each run shortened to its first character, which ends the URL at the same place,
+/// and the URL is then read from `text` as written.
+fn parse_shortened_url<U: Pep508Url>(
+    text: &str,
+    url: Range<usize>,
+) -> Result<Requirement<U>, Failure> {
+    let mut shortened = String::with_capacity(text.len());
+    shortened.push_str(&text[..url.start]);
+    // The offset in `text` of each kept byte of the URL.
+    let mut kept_at = Vec::new();
+    let mut previous = false;
+    for (at, c) in text[url.clone()].char_indices() {
+        if !(previous && c.is_whitespace()) {
+            shortened.push(c);
+            kept_at.extend((0..c.len_utf8()).map(|n| url.start + at + n));
+        }
+        previous = c.is_whitespace();
+    }
+    let shortened_end = shortened.len();
+    shortened.push_str(&text[url.end..]);
+    let removed = url.end - shortened_end;
+    let url_failure = |err: U::Err| Failure {
+        message: err.to_string(),
+        range: url.clone(),
+    };
+    let parsed = std::panic::catch_unwind(|| Requirement::<Verbatim>::from_str(&shortened));
+    match parsed {
+        Ok(Ok(requirement)) => {
+            let version_or_url = match requirement.version_or_url {
+                Some(VersionOrUrl::Url(_)) => Some(VersionOrUrl::Url(
+                    U::parse_url(&text[url.clone()], None).map_err(url_failure)?,
+                )),
+                Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
+                    Some(VersionOrUrl::VersionSpecifier(specifiers))
+                }
+                None => None,
+            };
+            Ok(Requirement {
+                name: requirement.name,
+                extras: requirement.extras,
+                version_or_url,
+                marker: requirement.marker,
+                origin: requirement.origin,
+            })
+        }
+        Ok(Err(err)) => {
+            // The parser reads the URL before what follows it: its error comes first.
+            U::parse_url(&text[url.clone()], None).map_err(url_failure)?;
+            let range = error_range(&err, &shortened);
+            let back = |at: usize| match at {
+                at if at <= url.start => at,
+                at if at >= shortened_end => at + removed,
+                at => kept_at[at - url.start],
+            };
+            Err(Failure {
+                message: err.message.to_string(),
+                range: back(range.start)..back(range.end).max(back(range.start)),
+            })
+        }
+        Err(_) => Err(Failure {
+            message: "the PEP 508 parser failed on this requirement".to_string(),
+            range: 0..text.len(),
+        }),
+    }
+}
+
+/// A URL kept as written (the parser checks how it ends), for [`parse_shortened_url`]'s first
+/// read.
+#[derive(Debug)]
+struct Verbatim(String);
+
+impl std::fmt::Display for Verbatim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Pep508Url for Verbatim {
+    type Err = std::convert::Infallible;
+    fn parse_url(url: &str, _: Option<&std::path::Path>) -> Result<Self, Self::Err> {
+        Ok(Verbatim(url.to_string()))
+    }
 }
 
 /// The inputs `pep508_rs` 0.9 would panic on: a leading name, or an extra, ending in `.`, `-`
@@ -171,6 +395,63 @@ mod tests {
         }
         assert!(parse::<Raw>("a_b[c_d] ==1").is_ok());
         assert!(parse::<Raw>("name @ https://x/${TOKEN}/a.whl").is_ok());
+    }
+
+    #[test]
+    fn shortened_whitespace_runs_give_what_the_parser_gives() {
+        for text in [
+            "p @ x  y",
+            "p @ x \t y ; python_version > '3'",
+            "p @ x  y;",
+            "p @ x  y; os_name == 'a'",
+            "p @ x  y  #c",
+            "p @ x  y\u{3000}\u{3000}z",
+            "p @ x  \n  y",
+            "p [a] @  x  y  z",
+            "p @ x  y extra",
+            "p @ x  y ; python_version >",
+            "p @ x  y ; python_version > '3' z",
+            "p@x  y  ",
+        ] {
+            let url = url_range(text).unwrap_or_else(|| panic!("{text:?}"));
+            assert!(has_whitespace_run(&text[url.clone()]), "{text:?} {url:?}");
+            let direct = Requirement::<Verbatim>::from_str(text).map_err(|err| Failure {
+                message: err.message.to_string(),
+                range: error_range(&err, text),
+            });
+            let shortened = parse_shortened_url::<Verbatim>(text, url);
+            assert_eq!(format!("{direct:?}"), format!("{shortened:?}"), "{text:?}");
+        }
+        assert_eq!(url_range("p @ x   ; m"), Some(4..5));
+        assert_eq!(url_range("p ==1"), None);
+    }
+
+    #[test]
+    fn long_or_deep_markers_are_errors() {
+        let or_chain = (0..65)
+            .map(|i| format!("python_version > '3.{i}'"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let pairs = (0..9)
+            .map(|i| format!("(extra == 'a{i}' and extra == 'b{i}')"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let deep = format!("{}os_name == 'a'{}", "(".repeat(17), ")".repeat(17));
+        for (marker, message) in [
+            (or_chain, "at most 64 comparisons"),
+            (pairs, "at most 16 times"),
+            (deep, "at most 16 deep"),
+        ] {
+            let failure = parse_marker(&marker).unwrap_err();
+            assert!(failure.message.contains(message), "{failure:?}");
+            let failure = parse::<Raw>(&format!("a ; {marker}")).unwrap_err();
+            assert!(failure.message.contains(message), "{failure:?}");
+        }
+        let fine = (0..64)
+            .map(|i| format!("python_version > '3.{i}'"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        assert!(parse_marker(&fine).is_ok());
     }
 
     #[test]

@@ -72,7 +72,7 @@ pub fn scan_dependencies(target: &Target, config: &Config) -> DependencyScan {
         let Some(kind) = deps::classify(&file.rel_path) else {
             continue;
         };
-        walker.visit(file, kind, &mut Vec::new(), &mut scan);
+        walker.walk(file, kind, &mut scan);
     }
     config.add_findings_to(&mut scan.findings);
     scan
@@ -80,41 +80,45 @@ pub fn scan_dependencies(target: &Target, config: &Config) -> DependencyScan {
 
 /// Depth-first walk over requirements includes, with pip's cycle rule: only a file that includes
 /// one of the files currently being read is an error; the same file reached twice is read once.
+/// The walk keeps its own stack, so a chain of thousands of `-r` files cannot overflow the
+/// thread's.
 struct IncludeWalker {
     root: PathBuf,
     visited: HashSet<PathBuf>,
 }
 
+/// A file being read: its includes, and the next one to follow.
+struct Reading {
+    key: PathBuf,
+    file: SourceFile,
+    includes: Vec<deps::Include>,
+    next: usize,
+}
+
 impl IncludeWalker {
-    fn visit(
-        &mut self,
-        file: SourceFile,
-        kind: DepSource,
-        stack: &mut Vec<PathBuf>,
-        scan: &mut DependencyScan,
-    ) {
-        let key = canonical(&file.abs_path);
-        if !self.visited.insert(key.clone()) {
-            return;
+    fn walk(&mut self, file: SourceFile, kind: DepSource, scan: &mut DependencyScan) {
+        let mut stack: Vec<Reading> = Vec::new();
+        // The keys of `stack`, for the cycle check.
+        let mut on_stack: HashSet<PathBuf> = HashSet::new();
+        if let Some(reading) = self.open(file, kind, scan) {
+            on_stack.insert(reading.key.clone());
+            stack.push(reading);
         }
-        let Extracted {
-            deps,
-            includes,
-            findings,
-        } = deps::extract(&file, kind);
-        scan.findings.extend(findings);
-        scan.files.push(FileDeps {
-            rel_path: file.rel_path.clone(),
-            kind,
-            deps,
-        });
-        stack.push(key);
-        for include in &includes {
+        while let Some(reading) = stack.last_mut() {
+            let Some(include) = reading.includes.get(reading.next).cloned() else {
+                if let Some(done) = stack.pop() {
+                    on_stack.remove(&done.key);
+                    scan.sources.insert(done.file);
+                }
+                continue;
+            };
+            reading.next += 1;
+            let file = &reading.file;
             let resolved = canonical(&include.path);
             let finding = |rule, message: String| {
-                Finding::at(rule, &file, include.span, include.written.clone(), message)
+                Finding::at(rule, file, include.span, include.written.clone(), message)
             };
-            if stack.contains(&resolved) {
+            if on_stack.contains(&resolved) {
                 scan.findings.push(finding(
                     &rules::INCLUDE_CYCLE,
                     format!(
@@ -146,16 +150,51 @@ impl IncludeWalker {
                 );
             } else if !self.visited.contains(&resolved) {
                 match files::read(&self.root, &resolved) {
-                    Ok(included) => self.visit(included, DepSource::Requirements, stack, scan),
+                    Ok(included) => {
+                        if let Some(child) = self.open(included, DepSource::Requirements, scan) {
+                            on_stack.insert(child.key.clone());
+                            stack.push(child);
+                        }
+                    }
                     // At the include line: a FIFO or device there is a problem of this file.
-                    Err(skipped) => scan
-                        .findings
-                        .push(finding(&rules::FILE_SKIPPED, skipped.message)),
+                    Err(skipped) => scan.findings.push(
+                        finding(&rules::FILE_SKIPPED, skipped.message)
+                            .with_severity(skipped.severity),
+                    ),
                 }
             }
         }
-        stack.pop();
-        scan.sources.insert(file);
+    }
+
+    /// Reads `file` (unless it was read already): its names and findings go to `scan` now, its
+    /// includes are followed by [`IncludeWalker::walk`].
+    fn open(
+        &mut self,
+        file: SourceFile,
+        kind: DepSource,
+        scan: &mut DependencyScan,
+    ) -> Option<Reading> {
+        let key = canonical(&file.abs_path);
+        if !self.visited.insert(key.clone()) {
+            return None;
+        }
+        let Extracted {
+            deps,
+            includes,
+            findings,
+        } = deps::extract(&file, kind);
+        scan.findings.extend(findings);
+        scan.files.push(FileDeps {
+            rel_path: file.rel_path.clone(),
+            kind,
+            deps,
+        });
+        Some(Reading {
+            key,
+            file,
+            includes,
+            next: 0,
+        })
     }
 }
 

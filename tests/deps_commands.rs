@@ -518,3 +518,56 @@ fn notebook_sources_map_names_exactly() {
     }
     assert!(checked > 500, "only {checked} names checked");
 }
+
+/// `V0 = reqeusts` and `V{i+1} = $(V{i}) $(V{i})`, used by a recipe at the last level.
+fn doubling_makefile(levels: usize) -> SourceFile {
+    let mut text = String::from("V0 = reqeusts\n");
+    for i in 0..levels {
+        text.push_str(&format!("V{} = $(V{i}) $(V{i})\n", i + 1));
+    }
+    text.push_str(&format!("install:\n\tpip install $(V{levels}) ok\n"));
+    SourceFile::new("Makefile", "Makefile", text)
+}
+
+/// Make variables that double at every level (issue 19: 13 levels gave 8,192 identical findings,
+/// 16 levels none at all): each name is reported once at its place, and where the expansion
+/// budget runs out a note names the variable and the line that defines it.
+#[test]
+fn doubling_make_variables_report_each_name_once() {
+    for levels in [3, 13, 16, 40] {
+        let file = doubling_makefile(levels);
+        let out = deps::extract(&file, DepSource::Makefile);
+        let deps: Vec<(&str, u32, u32)> = out
+            .deps
+            .iter()
+            .map(|d| (d.name.as_str(), d.span.line, d.span.column))
+            .collect();
+        assert_eq!(
+            deps.len(),
+            2,
+            "{levels} levels: {:?}",
+            &deps[..deps.len().min(4)]
+        );
+        let last_line = u32::try_from(levels).unwrap() + 3;
+        let ok_column = 19 + u32::try_from(levels.to_string().len()).unwrap();
+        assert_eq!(
+            deps,
+            [("reqeusts", 1, 6), ("ok", last_line, ok_column)],
+            "{levels} levels"
+        );
+        if levels == 3 {
+            assert!(out.findings.is_empty(), "{:?}", out.findings);
+            continue;
+        }
+        let [note] = out.findings.as_slice() else {
+            panic!("{levels} levels: {:?}", out.findings);
+        };
+        assert_eq!(note.rule, mlsupply::rules::FILE_SKIPPED.id);
+        assert_eq!(note.path, "Makefile");
+        // The note sits on the definition of the variable it names.
+        let line = note.span().line as usize;
+        assert!((2..=levels + 1).contains(&line), "{note:?}");
+        assert_eq!(note.subject, format!("V{}", line - 1), "{note:?}");
+        assert!(note.message.contains("expansion"), "{note:?}");
+    }
+}

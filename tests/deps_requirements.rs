@@ -258,3 +258,54 @@ fn environment_variables_are_never_expanded() {
     assert_eq!(extracted.findings.len(), 1);
     assert_eq!(extracted.findings[0].line, 7);
 }
+
+/// A `-r` chain thousands of files deep is walked without recursion (issue 19: 9,000 files
+/// overflowed the stack and aborted every binary), in the same order, and its cycle is reported.
+#[test]
+fn a_deep_include_chain_is_read_to_the_end() {
+    const DEPTH: usize = 9_000;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("deps")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        "-r deps/f1.lock\nnumpy==1.0\n",
+    )
+    .expect("write");
+    for i in 1..DEPTH {
+        let text = format!("-r f{}.lock\n", i + 1);
+        std::fs::write(dir.path().join(format!("deps/f{i}.lock")), text).expect("write");
+    }
+    // The last file closes a cycle back to the first and names a typosquat.
+    std::fs::write(
+        dir.path().join(format!("deps/f{DEPTH}.lock")),
+        "reqeusts==1.0\n-r f1.lock\n",
+    )
+    .expect("write");
+    let target = mlsupply::scan::Target {
+        root: dir.path().to_path_buf(),
+        paths: Vec::new(),
+    };
+    let scan = mlsupply::scan::scan_dependencies(&target, &mlsupply::config::Config::default());
+    let paths: Vec<&str> = scan.files.iter().map(|f| f.rel_path.as_str()).collect();
+    assert_eq!(paths.len(), DEPTH + 1);
+    assert_eq!(
+        paths[..3],
+        ["requirements.txt", "deps/f1.lock", "deps/f2.lock"]
+    );
+    let last = format!("deps/f{DEPTH}.lock");
+    assert_eq!(paths[DEPTH], last);
+    let names: Vec<(&str, &str)> = scan
+        .names()
+        .map(|(path, dep)| (path, dep.name.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [("requirements.txt", "numpy"), (last.as_str(), "reqeusts")]
+    );
+    let findings: Vec<(&str, &str, u32)> = scan
+        .findings
+        .iter()
+        .map(|f| (f.rule.as_ref(), f.path.as_str(), f.span().line))
+        .collect();
+    assert_eq!(findings, [(rules::INCLUDE_CYCLE.id, last.as_str(), 2)]);
+}

@@ -294,3 +294,33 @@ fn files_without_a_needle_keep_their_ignore_comments() {
     assert!(at.contains(&("loads.py", "untrusted-org")), "{at:?}");
     assert!(!at.iter().any(|(path, _)| *path == "other.py"), "{at:?}");
 }
+
+/// A name bound and used many times over in one statement (here a huge erroneous one after a hub
+/// import) or across many statements: the splitter follows each name to its bindings once, not
+/// once per use (issue 19: 9 s for 100 KB in a debug build). The whole file is parsed, as before.
+#[test]
+fn names_used_many_times_are_followed_once() {
+    let mut one_statement = String::from(
+        "from transformers import AutoModel\nAutoModel.from_pretrained(\"someone/m\")\n",
+    );
+    one_statement.push_str("import huggingface_hub as h");
+    one_statement.push_str(&"x==1 ".repeat(20_000));
+    let mut many_statements = String::from(
+        "from transformers import AutoModel\nAutoModel.from_pretrained(\"someone/m\")\n",
+    );
+    many_statements.push_str(&"x = 1\n".repeat(10_000));
+    many_statements.push_str("h = AutoModel(");
+    many_statements.push_str(&"x, ".repeat(10_000));
+    many_statements.push_str(")\n");
+    for text in [one_statement, many_statements] {
+        let file = SourceFile::new("big.py", "big.py", text);
+        let (whole, focused) = both_ways(&file);
+        assert!(whole == focused, "the focused scan differs");
+        let ids: Vec<(&hub::RepoId, u32)> = focused
+            .fetches
+            .iter()
+            .map(|f| (&f.id, f.span.line))
+            .collect();
+        assert_eq!(ids, [(&hub::RepoId::Known("someone/m".into()), 2)]);
+    }
+}

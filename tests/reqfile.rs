@@ -532,3 +532,68 @@ proptest! {
         check_invariants(&text, &reqfile::parse(&text));
     }
 }
+
+/// The diagnostics of `text`: message (its first 80 characters) and byte range.
+fn diagnostics_of(text: &str) -> Vec<(String, Range<usize>)> {
+    reqfile::parse(text)
+        .diagnostics()
+        .map(|d| (d.message.chars().take(80).collect(), d.range.clone()))
+        .collect()
+}
+
+/// Long runs inside a `name @ url` (issue 19: 11.5 s for 128k spaces, quadratic in pep508_rs)
+/// are read in linear time, with what a short run gives, moved by the run's length.
+#[test]
+fn long_whitespace_runs_in_a_url_are_linear() {
+    for run in [" ", "\t", "\u{3000}"] {
+        let short = format!("p @ x{}y\n", run.repeat(2));
+        let long = format!("p @ x{}y ; python_version > '3'\n", run.repeat(128 * 1024));
+        let short_found = diagnostics_of(&short);
+        let [(message, range)] = short_found.as_slice() else {
+            panic!("{short_found:?}")
+        };
+        assert!(message.starts_with("a URL ends at whitespace"), "{message}");
+        assert_eq!(&short[range.clone()], "y");
+        let long_found = diagnostics_of(&long);
+        let [(long_message, long_range)] = long_found.as_slice() else {
+            panic!("{long_found:?}")
+        };
+        assert_eq!(long_message, message);
+        assert_eq!(&long[long_range.clone()], "y");
+    }
+}
+
+/// Markers whose cost in pep508_rs grows with the cube of their comparisons, exponentially with
+/// `extra` comparisons, or that nest deep enough to overflow its recursion, are errors.
+#[test]
+fn huge_markers_are_errors_not_hangs() {
+    let or_chain = (0..2_000)
+        .map(|i| format!("sys_platform == 'p{i}'"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let pairs = (0..20)
+        .map(|i| format!("(extra == 'a{i:02}' and extra == 'b{i:02}')"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let deep = format!("{}os_name == 'a'{}", "(".repeat(20_000), ")".repeat(20_000));
+    for (marker, expected) in [
+        (or_chain, "at most 64 comparisons"),
+        (pairs, "at most 16 times"),
+        (deep, "at most 16 deep"),
+    ] {
+        let text = format!("a==1 ; {marker}\n");
+        let diagnostics = diagnostics_of(&text);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert!(
+            diagnostics[0].0.contains("invalid marker"),
+            "{diagnostics:?}"
+        );
+        let file = reqfile::parse(&text);
+        let message = &file.diagnostics().next().expect("a diagnostic").message;
+        assert!(
+            message.contains(expected),
+            "{}",
+            &message[message.len() - 80..]
+        );
+    }
+}

@@ -10,12 +10,14 @@
 //! skipped, and the name is taken out of each requirement (`name[extra]==1`, `"name>=1; marker"`,
 //! `name @ url`). Nothing is ever executed or expanded: a word built from `$VAR` is not a name.
 
+use std::collections::HashSet;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::cmd_shell::{self, Heredoc, SimpleCommand, Word};
 use super::cmd_text::MappedText;
 use super::{DeclaredDep, Extracted, Include};
-use crate::finding::Finding;
+use crate::finding::{Finding, Span};
 use crate::rules;
 use crate::source::SourceFile;
 
@@ -1202,8 +1204,17 @@ fn scan_exec_form(file: &SourceFile, argv: &[Word], out: &mut Extracted) {
 // ---------------------------------------------------------------------------------------------
 // Makefiles.
 
-/// Longest recipe line that variable expansion may build, in bytes.
-const MAX_EXPANSION: usize = 1 << 16;
+/// Bytes that variable expansion may add to one recipe line, and to a whole Makefile:
+/// `V2 = $(V1) $(V1)` doubles with every level, so expansion is budgeted rather than trusted.
+const MAX_LINE_EXPANSION: usize = 1 << 16;
+const MAX_FILE_EXPANSION: usize = 1 << 20;
+
+/// What variable expansion may still spend in one Makefile, and the variables it could not
+/// expand for want of budget (name, and the file range of its value), each once.
+struct ExpansionBudget {
+    file_left: usize,
+    ran_out: Vec<(String, Option<Range<usize>>)>,
+}
 
 struct MakeVars {
     vars: std::collections::HashMap<String, MappedText>,
@@ -1290,24 +1301,37 @@ impl MakeVars {
     }
 
     /// `text` with `$(VAR)`, `${VAR}` and `$V` of known variables replaced by their values (mapped
-    /// to where those values are written) and `$$` turned into `$`; unknown references and make
-    /// functions are kept, so the shell tokenizer treats them as unknown expansions.
-    fn expand(&self, text: &MappedText, depth: u32) -> MappedText {
-        let s = text.as_str();
-        let bytes = s.as_bytes();
+    /// to where those values are written) and `$$` turned into `$`; unknown references, make
+    /// functions, a variable that refers to itself and references past the budget are kept, so
+    /// the shell tokenizer treats them as unknown expansions. Iterative, with its own stack: a
+    /// chain of thousands of variables cannot overflow the thread's.
+    fn expand(&self, text: &MappedText, budget: &mut ExpansionBudget) -> MappedText {
         let mut out = MappedText::new();
-        let mut i = 0;
-        while i < bytes.len() {
+        let mut line_left = MAX_LINE_EXPANSION.min(budget.file_left);
+        let mut reported_on_line = false;
+        // The texts being expanded (the line, then variable values), each with where it is at.
+        let mut stack: Vec<(&MappedText, usize, Option<&str>)> = vec![(text, 0, None)];
+        let mut expanding: HashSet<&str> = HashSet::new();
+        while let Some(top) = stack.last_mut() {
+            let (current, i) = (top.0, top.1);
+            let s = current.as_str();
+            let bytes = s.as_bytes();
+            if i >= bytes.len() {
+                if let Some((_, _, Some(name))) = stack.pop() {
+                    expanding.remove(name);
+                }
+                continue;
+            }
             if bytes[i] != b'$' || i + 1 >= bytes.len() {
                 let n = s[i..].chars().next().map_or(1, char::len_utf8);
-                out.push_mapped(text, i..i + n);
-                i += n;
+                out.push_mapped(current, i..i + n);
+                top.1 = i + n;
                 continue;
             }
             let (name, end) = match bytes[i + 1] {
                 b'$' => {
-                    out.push_mapped(text, i..i + 1);
-                    i += 2;
+                    out.push_mapped(current, i..i + 1);
+                    top.1 = i + 2;
                     continue;
                 }
                 open @ (b'(' | b'{') => {
@@ -1322,15 +1346,30 @@ impl MakeVars {
                     (&s[i + 1..i + 1 + n], i + 1 + n)
                 }
             };
-            match self.vars.get(name) {
-                // The depth and size caps keep `A = $(B)$(B)`, `B = $(C)$(C)`, ... from blowing up.
-                Some(value) if depth < 16 && !name.is_empty() && out.len() < MAX_EXPANSION => {
-                    let expanded = self.expand(value, depth + 1);
-                    out.push_mapped(&expanded, 0..expanded.len());
-                }
-                _ => out.push_mapped(text, i..end),
+            top.1 = end;
+            let Some((name, value)) = self.vars.get_key_value(name) else {
+                out.push_mapped(current, i..end);
+                continue;
+            };
+            if name.is_empty() || expanding.contains(name.as_str()) {
+                out.push_mapped(current, i..end);
+                continue;
             }
-            i = end;
+            // A reference costs its value's bytes, and one more so that empty values count too.
+            let cost = value.len() + 1;
+            if cost > line_left {
+                if !reported_on_line && !budget.ran_out.iter().any(|(n, _)| n == name) {
+                    let origin = value.origin_of(0).or_else(|| current.origin_of(i));
+                    budget.ran_out.push((name.clone(), origin));
+                }
+                reported_on_line = true;
+                out.push_mapped(current, i..end);
+                continue;
+            }
+            line_left -= cost;
+            budget.file_left -= cost;
+            expanding.insert(name);
+            stack.push((value, 0, Some(name)));
         }
         out
     }
@@ -1340,6 +1379,10 @@ pub fn extract_makefile(file: &SourceFile) -> Extracted {
     let mut out = Extracted::default();
     let lines = file_lines(file);
     let vars = MakeVars::collect(&lines);
+    let mut budget = ExpansionBudget {
+        file_left: MAX_FILE_EXPANSION,
+        ran_out: Vec::new(),
+    };
     let mut n = 0;
     while n < lines.len() {
         let line = &lines[n];
@@ -1383,9 +1426,41 @@ pub fn extract_makefile(file: &SourceFile) -> Extracted {
                 .as_str()
                 .trim_start_matches(['@', '-', '+', ' ', '\t'])
                 .len();
-        let command = vars.expand(&logical.slice(prefix..logical.len()), 0);
+        let command = vars.expand(&logical.slice(prefix..logical.len()), &mut budget);
         scan_line(file, &command, &mut out);
     }
+    for (name, origin) in budget.ran_out {
+        let span = origin.map_or(Span::line_start(1), |range| file.span(range));
+        out.findings.push(Finding::at(
+            &rules::FILE_SKIPPED,
+            file,
+            span,
+            name.clone(),
+            format!(
+                "the expansion of `$({name})` ran out of budget (recipe lines are expanded to at \
+                 most {} KiB, a Makefile to {} KiB): references to it past that point were not \
+                 checked for package names",
+                MAX_LINE_EXPANSION >> 10,
+                MAX_FILE_EXPANSION >> 10
+            ),
+        ));
+    }
+    // A variable used many times gives the same name at the same place many times: once is
+    // enough.
+    let mut seen_deps = HashSet::new();
+    out.deps
+        .retain(|dep| seen_deps.insert((dep.name.clone(), dep.span)));
+    let mut seen_includes = HashSet::new();
+    out.includes
+        .retain(|include| seen_includes.insert((include.path.clone(), include.span)));
+    let mut seen_findings = HashSet::new();
+    out.findings.retain(|finding| {
+        seen_findings.insert((
+            finding.rule.clone(),
+            finding.span(),
+            finding.message.clone(),
+        ))
+    });
     out
 }
 

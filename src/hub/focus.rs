@@ -194,17 +194,26 @@ fn select(split: &Split<'_>, hits: &[usize]) -> Option<Vec<bool>> {
         }
     }
     // The resolver then follows every name of a kept statement to all of its bindings.
+    // Each chunk once per name it binds, and each name followed once: a name bound and used
+    // thousands of times (one huge statement, or many) must not cost uses times bindings.
     let mut binders: HashMap<&str, Vec<usize>, RandomState> =
         HashMap::with_capacity_and_hasher(split.binds.len(), RandomState::default());
     for i in 0..chunks.len() {
         for bind in split.binds(i) {
-            binders.entry(bind.as_ref()).or_default().push(i);
+            let chunks_binding = binders.entry(bind.as_ref()).or_default();
+            if chunks_binding.last() != Some(&i) {
+                chunks_binding.push(i);
+            }
         }
     }
+    let mut followed: HashSet<&str, RandomState> = HashSet::default();
     let mut kept = tainted;
     let mut queue: Vec<usize> = (0..chunks.len()).filter(|&i| kept[i]).collect();
     while let Some(i) = queue.pop() {
         for &name in split.names(i) {
+            if !followed.insert(name) {
+                continue;
+            }
             for &binder in binders.get(name).into_iter().flatten() {
                 if !kept[binder] {
                     kept[binder] = true;

@@ -350,8 +350,12 @@ fn url_host(value: &str) -> Option<String> {
     parsed.host_str().map(str::to_ascii_lowercase)
 }
 
-/// `text` with `$NAME` and `${NAME}` replaced from `env`; `None` if any expansion is unknown.
-/// Also returns the first variable used.
+/// Longest value a variable expansion may build: `V2=$V1$V1` doubles with every line, and a
+/// longer value is taken as unknown.
+const MAX_EXPANDED: usize = 1 << 16;
+
+/// `text` with `$NAME` and `${NAME}` replaced from `env`; `None` if any expansion is unknown or
+/// the result would be longer than [`MAX_EXPANDED`]. Also returns the first variable used.
 fn expand_text(text: &str, env: &Env) -> Option<(String, Option<String>)> {
     let mut out = String::new();
     let mut via = None;
@@ -376,7 +380,11 @@ fn expand_text(text: &str, env: &Env) -> Option<(String, Option<String>)> {
             }
             return None;
         }
-        out.push_str(env.vars.get(name)?);
+        let value = env.vars.get(name)?;
+        if out.len() + value.len() > MAX_EXPANDED {
+            return None;
+        }
+        out.push_str(value);
         via.get_or_insert_with(|| name.to_string());
         rest = &after[len..];
     }
@@ -680,6 +688,21 @@ mod tests {
         assert_eq!(f.revision, Revision::Literal("main".into()));
         assert_eq!(f.via.as_deref(), Some("MODEL"));
         assert_eq!(f.span.line, 3);
+    }
+
+    #[test]
+    fn doubling_variables_stop_at_a_bound() {
+        // `V{i+1}=$V{i}$V{i}` doubles a value at every line: past the bound a value is unknown,
+        // not 2^40 bytes.
+        let mut text = String::from("V0=o/n\n");
+        for i in 0..40 {
+            text.push_str(&format!("V{}=$V{i}$V{i}\n", i + 1));
+        }
+        text.push_str("hf download $V40\nhf download $V2\n");
+        let s = scan("a.sh", &text);
+        let ids: Vec<&RepoId> = s.fetches.iter().map(|f| &f.id).collect();
+        assert!(matches!(ids[0], RepoId::Unknown { .. }), "{ids:?}");
+        assert_eq!(ids[1], &RepoId::Known("o/no/no/no/n".into()));
     }
 
     #[test]

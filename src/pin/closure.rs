@@ -19,7 +19,7 @@
 //! - **Metadata** comes from [`MetadataFetcher`] (PEP 658, zip range requests, sdist PKG-INFO),
 //!   cached on disk by file URL and sha256; a dynamic sdist is passed over and reported.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Mutex;
@@ -269,10 +269,11 @@ pub fn plan(
         let mut constraints = Vec::new();
         // name -> (file index, line) of its first requirement, for findings.
         let mut named: BTreeMap<String, (usize, u32)> = BTreeMap::new();
+        let in_tree: HashSet<usize> = tree.iter().copied().collect();
         for &index in tree.iter().chain(&constraint_files) {
             let doc = &ws.files[index];
             let section_start = section_start(&doc.source.text).unwrap_or(usize::MAX);
-            let is_constraint_file = !tree.contains(&index);
+            let is_constraint_file = !in_tree.contains(&index);
             for (entry, req) in doc.doc.file.requirements() {
                 if entry.range.start >= section_start {
                     continue;
@@ -815,10 +816,12 @@ fn roots(ws: &Workspace, graph: &Includes) -> Vec<usize> {
 /// The files a root reads as requirements (itself first) and its constraint files.
 fn tree_of(root: usize, graph: &Includes) -> (Vec<usize>, Vec<usize>) {
     let mut tree = Vec::new();
+    // Membership of `tree`: a chain of thousands of files must not cost a scan per file.
+    let mut in_tree = HashSet::new();
     let mut constraints = BTreeSet::new();
     let mut queue = vec![root];
     while let Some(index) = queue.pop() {
-        if tree.contains(&index) {
+        if !in_tree.insert(index) {
             continue;
         }
         tree.push(index);
@@ -827,7 +830,7 @@ fn tree_of(root: usize, graph: &Includes) -> (Vec<usize>, Vec<usize>) {
     }
     let constraints = constraints
         .into_iter()
-        .filter(|c| !tree.contains(c))
+        .filter(|c| !in_tree.contains(c))
         .collect();
     (tree, constraints)
 }
