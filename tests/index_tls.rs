@@ -132,26 +132,11 @@ fn unreadable_or_empty_ca_file_is_a_config_error() {
 async fn start_with(
     answer: impl Fn(&str, u16) -> Vec<u8> + Send + Sync + 'static,
 ) -> (TlsServer, IndexClient, tempfile::TempDir) {
-    use std::sync::{Arc, OnceLock};
-    let pki = TestPki::generate();
-    let port = Arc::new(OnceLock::new());
-    let seen = Arc::clone(&port);
-    let server = TlsServer::start_with(
-        &pki,
-        Arc::new(move |path: &str| answer(path, *seen.get().unwrap())),
-    )
-    .await;
-    port.set(server.addr.port()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, &pki.ca_pem).unwrap();
+    let (server, dir, ca) = TlsServer::answering(answer).await;
     let index = server
         .index_url()
         .replacen("https://", "https://alice:pw@", 1);
-    let env = [
-        ("PIP_INDEX_URL", index),
-        ("SSL_CERT_FILE", ca.display().to_string()),
-    ];
+    let env = [("PIP_INDEX_URL", index), ("SSL_CERT_FILE", ca)];
     let settings = IndexSettings::resolve(&IndexArgs::default(), &inputs(&env)).unwrap();
     let client = IndexClient::new(&settings, options()).unwrap();
     (server, client, dir)

@@ -643,29 +643,6 @@ async fn a_pep503_html_index_is_read_too() {
     );
 }
 
-/// An https index (trusted through `SSL_CERT_FILE`) whose `/simple/demo/` answers with
-/// `answer(path)`; the CA file lives in the returned directory.
-async fn tls_index(
-    answer: impl Fn(&str, u16) -> Vec<u8> + Send + Sync + 'static,
-) -> (support::tls_server::TlsServer, tempfile::TempDir, String) {
-    use std::sync::{Arc, OnceLock};
-    use support::tls_server::{TestPki, TlsServer};
-    let pki = TestPki::generate();
-    // The handler needs the server's own port, known only once it is bound.
-    let port = Arc::new(OnceLock::new());
-    let seen = Arc::clone(&port);
-    let server = TlsServer::start_with(
-        &pki,
-        Arc::new(move |path: &str| answer(path, *seen.get().unwrap())),
-    )
-    .await;
-    port.set(server.addr.port()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, &pki.ca_pem).unwrap();
-    (server, dir, ca.display().to_string())
-}
-
 fn other_page_json() -> String {
     JsonPage::new("other")
         .file(FileSpec::wheel("other", "1.0"))
@@ -692,7 +669,8 @@ async fn an_https_index_redirecting_to_plain_http_elsewhere_plants_no_hash() {
         .await;
     let target = format!("{}/simple/demo/", attacker.server.uri());
     let location = target.clone();
-    let (index, _ca_dir, ca) = tls_index(move |_, _| redirect_response(&location)).await;
+    let (index, _ca_dir, ca) =
+        support::tls_server::TlsServer::answering(move |_, _| redirect_response(&location)).await;
     let index_url = index.index_url();
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "requirements.txt", "demo==1.0\n");
@@ -721,7 +699,7 @@ async fn an_https_redirect_stays_on_the_index_host_unless_that_host_is_trusted()
     use support::tls_server::{ok_response, redirect_response};
     // `/simple/demo/` moves to `/moved/demo/`, on the same host or on 127.0.0.1 (another host
     // name for the same server).
-    let (index, _ca_dir, ca) = tls_index(|path, port| match path {
+    let (index, _ca_dir, ca) = support::tls_server::TlsServer::answering(|path, port| match path {
         "/simple/demo/" => redirect_response("/moved/demo/"),
         "/simple/other/" => redirect_response(&format!("https://127.0.0.1:{port}/moved/other/")),
         "/moved/other/" => ok_response(support::index_server::JSON_TYPE, &other_page_json()),

@@ -118,6 +118,28 @@ impl TlsServer {
         }
     }
 
+    /// A server with a fresh CA answering `answer(path, its own port)`, and the CA's PEM file
+    /// (in the returned directory) for `SSL_CERT_FILE`.
+    pub async fn answering(
+        answer: impl Fn(&str, u16) -> Vec<u8> + Send + Sync + 'static,
+    ) -> (TlsServer, tempfile::TempDir, String) {
+        let pki = TestPki::generate();
+        // The handler needs the server's own port, known only once it is bound.
+        let port = Arc::new(std::sync::OnceLock::new());
+        let seen = Arc::clone(&port);
+        let server = TlsServer::start_with(
+            &pki,
+            Arc::new(move |path: &str| answer(path, *seen.get().unwrap())),
+        )
+        .await;
+        port.set(server.addr.port()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, &pki.ca_pem).unwrap();
+        let ca = ca.display().to_string();
+        (server, dir, ca)
+    }
+
     /// `https://localhost:<port>/simple/`
     pub fn index_url(&self) -> String {
         format!("https://localhost:{}/simple/", self.addr.port())
