@@ -9,8 +9,18 @@
 //!    searched for `mlsupply.toml`, `.mlsupply.toml` and a `pyproject.toml` that has a
 //!    `[tool.mlsupply]` table, in that order. The first file found is the configuration; files in
 //!    further-up directories, and later candidates in the same directory, are not read (files are
-//!    never merged). A `pyproject.toml` without the table is skipped, but one that is not valid
-//!    TOML is an error: it may hold our table, and guessing would silently drop allow-lists.
+//!    never merged). A `pyproject.toml` without the table is skipped, but one in a parent
+//!    directory that is not valid TOML is an error: it may hold our table, and guessing would
+//!    silently drop allow-lists.
+//!
+//! Files in the scanned root are repository input, read as scanned files are
+//! ([`crate::files`]: inside the root, regular files, capped). A root `pyproject.toml` that is not
+//! valid TOML, or any root candidate that cannot be read that way (a FIFO, a symlink out of the
+//! root), is a finding (`parse-error`, `file-skipped`) saying its configuration was not applied,
+//! and the scan goes on with the defaults, as a broken manifest anywhere else would. A root
+//! `mlsupply.toml` that does not parse, or a wrong `[tool.mlsupply]` table, stays an error. Files
+//! outside the root (parents, `--config`) are the user's: they may be anywhere, but are read
+//! only if regular and at most [`crate::files::MAX_FILE_BYTES`] long.
 //!
 //! # Schema
 //!
@@ -26,8 +36,9 @@ use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 use toml_edit::{Array, ArrayOfTables, DocumentMut, Item, Table, value};
 
-use crate::finding::Severity;
+use crate::finding::{Finding, Severity};
 use crate::source::SourceFile;
+use crate::{files, rules};
 
 /// The file names searched in each directory, in order of precedence.
 pub const CANDIDATES: [&str; 3] = ["mlsupply.toml", ".mlsupply.toml", "pyproject.toml"];
@@ -115,6 +126,25 @@ pub struct Config {
     pub typo: TypoConfig,
     pub hub: HubConfig,
     pub pin: PinConfig,
+    /// Input problems met looking for the configuration in the scanned root (a root
+    /// `pyproject.toml` that does not parse, a candidate that cannot be read): each scan reports
+    /// them with its own findings ([`Config::add_findings_to`]).
+    #[serde(skip)]
+    pub findings: Vec<Finding>,
+}
+
+impl Config {
+    /// Adds [`Config::findings`] to a scan's `findings`, in place of the scan's own finding about
+    /// the same place (the configuration's says that it was not applied): reported once.
+    pub fn add_findings_to(&self, findings: &mut Vec<Finding>) {
+        if self.findings.is_empty() {
+            return;
+        }
+        let same =
+            |a: &Finding, b: &Finding| a.rule == b.rule && a.path == b.path && a.span() == b.span();
+        findings.retain(|f| !self.findings.iter().any(|c| same(c, f)));
+        findings.extend(self.findings.iter().cloned());
+    }
 }
 
 /// A configuration problem, always naming the file and (when known) the line and column.
@@ -164,6 +194,12 @@ pub fn discover(root: &Path) -> Result<Option<Config>, ConfigError> {
         .unwrap_or_else(|_| root.to_path_buf());
     for dir in start.ancestors() {
         for name in CANDIDATES {
+            if dir == start {
+                if let Some(config) = discover_in_root(&start, name)? {
+                    return Ok(Some(config));
+                }
+                continue;
+            }
             let path = dir.join(name);
             if !path.is_file() {
                 continue;
@@ -190,9 +226,95 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     })
 }
 
+/// The configuration candidate `name` in the (canonical) scanned root, read as a scanned file.
+fn discover_in_root(root: &Path, name: &str) -> Result<Option<Config>, ConfigError> {
+    let path = root.join(name);
+    // Nothing there, or a directory: not a candidate.
+    if std::fs::symlink_metadata(&path).is_err() || path.is_dir() {
+        return Ok(None);
+    }
+    let not_applied = |mut finding: Finding, what: &str| {
+        finding.message.push_str(&format!(
+            "; {what} in it was not applied: this scan used the default configuration"
+        ));
+        Some(Config {
+            findings: vec![finding],
+            ..Config::default()
+        })
+    };
+    let pyproject = name == "pyproject.toml";
+    let what = if pyproject {
+        "any [tool.mlsupply] configuration"
+    } else {
+        "the configuration"
+    };
+    let config = if pyproject {
+        // Decoded as the scan decodes it, so that a problem is the scan's own finding.
+        let file = match files::read(root, Path::new(name)) {
+            Ok(file) => file,
+            Err(skipped) => return Ok(not_applied(skipped, what)),
+        };
+        match parse(&path, &file.text, true) {
+            Err(_) if toml_edit::Document::parse(file.text.as_str()).is_err() => {
+                // The finding the manifest surface gives the file, so that it is reported once.
+                let mut out = crate::deps::Extracted::default();
+                crate::deps::manifest_toml::parse(&file, &mut out);
+                let finding = out
+                    .findings
+                    .into_iter()
+                    .find(|f| f.rule == rules::PARSE_ERROR.id);
+                return Ok(finding.and_then(|finding| not_applied(finding, what)));
+            }
+            result => result?,
+        }
+    } else {
+        let bytes = match files::read_bytes(root, Path::new(name)) {
+            Ok(bytes) => bytes,
+            Err(skipped) => return Ok(not_applied(skipped, what)),
+        };
+        parse(&path, &decode_text(&path, bytes)?, false)?
+    };
+    match config {
+        Some(config) => confine_popular(config, root, &path, pyproject).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A `typo.popular` list named by a configuration in the repository must be in the repository.
+fn confine_popular(
+    config: Config,
+    root: &Path,
+    path: &Path,
+    pyproject: bool,
+) -> Result<Config, ConfigError> {
+    let Some(popular) = &config.typo.popular else {
+        return Ok(config);
+    };
+    if popular.canonicalize().is_ok_and(|p| p.starts_with(root)) {
+        return Ok(config);
+    }
+    let keys: &[&str] = if pyproject {
+        &["tool", "mlsupply", "typo", "popular"]
+    } else {
+        &["typo", "popular"]
+    };
+    let text = files::read(root, path).map(|f| f.text).unwrap_or_default();
+    let source = SourceFile::new("", path, text);
+    let location = span_of(&source.text, keys).map(|s| source.position(s.start));
+    Err(ConfigError::new(
+        path,
+        location,
+        "`typo.popular`: the file is outside the repository (a configuration in the scanned root may only name files inside it)",
+    ))
+}
+
 fn read_text(path: &Path) -> Result<String, ConfigError> {
-    let bytes = std::fs::read(path)
+    let bytes = files::read_named(path, files::MAX_FILE_BYTES)
         .map_err(|e| ConfigError::new(path, None, format!("cannot read the file: {e}")))?;
+    decode_text(path, bytes)
+}
+
+fn decode_text(path: &Path, bytes: Vec<u8>) -> Result<String, ConfigError> {
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let text = String::from_utf8_lossy(e.as_bytes()).into_owned();

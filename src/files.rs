@@ -201,6 +201,134 @@ pub fn read(root: &Path, path: &Path) -> Result<SourceFile, Finding> {
         .map_err(|finding| *finding)
 }
 
+/// The bytes of one file under `root`, checked as [`read`] checks it (inside the root, a regular
+/// file, at most [`MAX_FILE_BYTES`]), for callers that decode it themselves.
+pub fn read_bytes(root: &Path, path: &Path) -> Result<Vec<u8>, Finding> {
+    let root = Root::new(root).map_err(|finding| *finding)?;
+    let path = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        root.canon.join(path)
+    };
+    root.read_bytes(&path)
+        .map(|(_, bytes)| bytes)
+        .map_err(|finding| *finding)
+}
+
+/// Reads a file the user named, which may be anywhere (`--config FILE`, pip.conf, `~/.netrc`, a
+/// CA bundle, a report): a regular file only, opened without blocking, at most `limit` bytes.
+/// A missing file is an error of kind `NotFound`, as from [`fs::read`]. `/dev/null` reads as
+/// empty: naming it (`NETRC=/dev/null`) is the usual way to say "no file".
+pub fn read_named(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    if cfg!(unix) && path == Path::new("/dev/null") {
+        return Ok(Vec::new());
+    }
+    let (opened, metadata) = open_regular(path)?;
+    let too_large = || {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than the {} limit", bytes_shown(limit)),
+        )
+    };
+    if metadata.len() > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0) + 1);
+    opened.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// Why a file was not opened for reading.
+#[derive(Debug)]
+pub enum OpenError {
+    Directory,
+    /// A FIFO, socket or device: reading one could block forever or never end.
+    NotRegular,
+    Io(std::io::Error),
+}
+
+impl OpenError {
+    /// The reason, as a `file-skipped` note gives it.
+    fn reason(&self) -> String {
+        match self {
+            OpenError::Directory => "a directory, not a file".to_string(),
+            OpenError::NotRegular => "not a regular file".to_string(),
+            OpenError::Io(e) => io_reason(e),
+        }
+    }
+}
+
+impl From<std::io::Error> for OpenError {
+    fn from(error: std::io::Error) -> OpenError {
+        OpenError::Io(error)
+    }
+}
+
+impl From<OpenError> for std::io::Error {
+    fn from(error: OpenError) -> std::io::Error {
+        match error {
+            OpenError::Io(e) => e,
+            OpenError::Directory => {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "a directory, not a file")
+            }
+            OpenError::NotRegular => std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file (a FIFO, socket or device)",
+            ),
+        }
+    }
+}
+
+/// Opens `path` (symlinks followed) for reading if it is a regular file, with its metadata.
+///
+/// Its type is checked before the open, so no device is ever opened; the open does not block
+/// (`O_NONBLOCK`: a FIFO swapped in since cannot hang it); and the opened handle is checked again
+/// (`fstat`), so what is read is a regular file whatever happened to the path meanwhile.
+pub fn open_regular(path: &Path) -> Result<(fs::File, fs::Metadata), OpenError> {
+    check_regular(&fs::metadata(path)?)?;
+    open_checked(path)
+}
+
+/// The open and the check on the handle of [`open_regular`], for a path already seen to be a
+/// regular file (the walk's directory entries).
+fn open_checked(path: &Path) -> Result<(fs::File, fs::Metadata), OpenError> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // O_NONBLOCK changes nothing for a regular file; O_NOCTTY keeps a terminal from becoming
+        // ours.
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let opened = options.open(path)?;
+    let metadata = opened.metadata()?;
+    check_regular(&metadata)?;
+    Ok((opened, metadata))
+}
+
+fn check_regular(metadata: &fs::Metadata) -> Result<(), OpenError> {
+    if metadata.is_dir() {
+        Err(OpenError::Directory)
+    } else if !metadata.is_file() {
+        Err(OpenError::NotRegular)
+    } else {
+        Ok(())
+    }
+}
+
+/// A byte count as limits are documented: `16 MiB`.
+fn bytes_shown(bytes: u64) -> String {
+    if bytes.is_multiple_of(1024 * 1024) {
+        format!("{} MiB", bytes / (1024 * 1024))
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 /// A file to read.
 struct Job {
     path: PathBuf,
@@ -272,6 +400,13 @@ impl Root {
 
     /// Reads `path` (absolute, or relative to the current directory).
     fn read(&self, path: &Path) -> Result<FileText, Box<Finding>> {
+        let (rel, bytes) = self.read_bytes(path)?;
+        into_text(bytes, rel, path)
+    }
+
+    /// The relative path and bytes of `path` (absolute, or relative to the current directory),
+    /// checked as [`Root::read`] says.
+    fn read_bytes(&self, path: &Path) -> Result<(String, Vec<u8>), Box<Finding>> {
         let Some(rel) = self.relative(path) else {
             if fs::symlink_metadata(path).is_err() {
                 return Err(skipped(&display(path), "no such file"));
@@ -288,21 +423,13 @@ impl Root {
         if !target.starts_with(&self.canon) {
             return Err(skipped(&rel, "symlink to a file outside the scanned root"));
         }
-        let metadata = fs::metadata(&target).map_err(|e| skipped(&rel, &io_reason(&e)))?;
-        if metadata.is_dir() {
-            return Err(skipped(&rel, "a directory, not a file"));
-        }
-        if !metadata.is_file() {
-            // FIFOs and devices: reading one could block forever or never end.
-            return Err(skipped(&rel, "not a regular file"));
-        }
+        let (opened, metadata) = open_regular(&target).map_err(|e| skipped(&rel, &e.reason()))?;
         if metadata.len() > MAX_FILE_BYTES {
             return Err(too_large(&rel, metadata.len()));
         }
-        let opened = fs::File::open(&target).map_err(|e| skipped(&rel, &io_reason(&e)))?;
         // The size may have changed since `metadata`.
         match read_capped(opened, metadata.len()) {
-            Ok(Some(bytes)) => into_text(bytes, rel, path),
+            Ok(Some(bytes)) => Ok((rel, bytes)),
             Ok(None) => Err(too_large(&rel, MAX_FILE_BYTES + 1)),
             Err(e) => Err(skipped(&rel, &io_reason(&e))),
         }
@@ -313,7 +440,8 @@ impl Root {
     /// The walk saw a regular file, so its size is the only check left, and reading (at most
     /// one byte past the limit) makes it: no `stat` per file.
     fn read_walked(&self, path: &Path, rel: String) -> Result<FileText, Box<Finding>> {
-        let opened = fs::File::open(path).map_err(|e| skipped(&rel, &io_reason(&e)))?;
+        // Opened without blocking and checked again: the file may have been swapped since.
+        let (opened, _) = open_checked(path).map_err(|e| skipped(&rel, &e.reason()))?;
         match read_capped(opened, WALKED_READ_HINT) {
             Ok(Some(bytes)) => into_text(bytes, rel, path),
             Ok(None) => {

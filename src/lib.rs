@@ -21,6 +21,7 @@ pub mod pin;
 pub mod pyparse;
 pub mod reqfile;
 pub mod resolve;
+pub mod rewrite;
 pub mod rules;
 pub mod scan;
 pub mod source;

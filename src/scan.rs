@@ -74,6 +74,7 @@ pub fn scan_dependencies(target: &Target, config: &Config) -> DependencyScan {
         };
         walker.visit(file, kind, &mut Vec::new(), &mut scan);
     }
+    config.add_findings_to(&mut scan.findings);
     scan
 }
 
@@ -121,7 +122,9 @@ impl IncludeWalker {
                         include.written
                     ),
                 ));
-            } else if !resolved.is_file() {
+            } else if !resolved.exists() {
+                // Only a missing file: a FIFO, a device or a directory is read below, and the
+                // guarded reader says what it is.
                 scan.findings.push(finding(
                     &rules::MISSING_INCLUDE,
                     format!(
@@ -140,7 +143,10 @@ impl IncludeWalker {
             } else if !self.visited.contains(&resolved) {
                 match files::read(&self.root, &resolved) {
                     Ok(included) => self.visit(included, DepSource::Requirements, stack, scan),
-                    Err(skipped) => scan.findings.push(skipped),
+                    // At the include line: a FIFO or device there is a problem of this file.
+                    Err(skipped) => scan
+                        .findings
+                        .push(finding(&rules::FILE_SKIPPED, skipped.message)),
                 }
             }
         }
@@ -158,7 +164,9 @@ fn canonical(path: &Path) -> PathBuf {
 pub fn typo_detector(config: &Config, popular: Option<&Path>) -> anyhow::Result<Detector> {
     let mut corpus = match popular.or(config.typo.popular.as_deref()) {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| {
+            let bytes = files::read_named(path, crate::typo::MAX_LIST_BYTES as u64)
+                .and_then(|bytes| String::from_utf8(bytes).map_err(std::io::Error::other));
+            let text = bytes.with_context(|| {
                 format!("cannot read the popular-package list {}", path.display())
             })?;
             Corpus::from_tsv(&text).map_err(|err| anyhow!("{}: {err}", path.display()))?

@@ -177,7 +177,8 @@ fn assert_safe(body: &str, what: &str) {
         usize::from(body.starts_with(MARKER)),
         "{what}"
     );
-    // No raw control character or bidi override reaches the reader.
+    // No raw control character, bidi override or other invisible character reaches the reader.
+    let mut previous = ' ';
     for c in body.chars() {
         let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}');
         assert!(
@@ -185,7 +186,48 @@ fn assert_safe(body: &str, what: &str) {
             !bidi && (c == '\n' || c == '\t' || !c.is_control()),
             "{what}: raw {c:?} in the body"
         );
+        // The renderer's own zero-width joiner breaks a mention, a reference, an autolink or
+        // a comment delimiter, right after the character that would start one.
+        let ours = c == ZWJ && "@#:-wW!".contains(previous);
+        assert!(
+            ours || !is_invisible(c),
+            "{what}: raw invisible U+{:04X} in the body",
+            c as u32
+        );
+        previous = c;
     }
+}
+
+const ZWJ: char = '\u{200d}';
+
+/// One of each kind of invisible character issue 19 lists: zero-width characters, the soft
+/// hyphen, the combining grapheme joiner, the Mongolian vowel separator, the Hangul fillers,
+/// tag characters and variation selectors.
+const INVISIBLE: &[char] = &[
+    '\u{200b}',
+    '\u{200c}',
+    '\u{200d}',
+    '\u{2060}',
+    '\u{feff}',
+    '\u{ad}',
+    '\u{34f}',
+    '\u{180e}',
+    '\u{115f}',
+    '\u{1160}',
+    '\u{3164}',
+    '\u{ffa0}',
+    '\u{e0001}',
+    '\u{e0041}',
+    '\u{e007f}',
+    '\u{fe00}',
+    '\u{fe0f}',
+    '\u{e0100}',
+    '\u{e01ef}',
+];
+
+/// Default_Ignorable_Code_Point or Cf, as the renderer's escaping defines it.
+fn is_invisible(c: char) -> bool {
+    mlsupply::output::is_invisible(c)
 }
 
 fn hostile_subjects() -> Vec<(&'static str, String)> {
@@ -216,6 +258,10 @@ fn hostile_subjects() -> Vec<(&'static str, String)> {
         ("heading and list", "\r\n# heading\n- item\n> quote".into()),
         ("controls", "red\u{1b}[31m\u{7}\u{0}\u{9b}2J".into()),
         ("bidi", "invoice\u{202e}fdp.exe\u{2066}x\u{2069}".into()),
+        (
+            "invisible",
+            format!("req{}uests", INVISIBLE.iter().collect::<String>()),
+        ),
         ("entities", "&lt;img src=x&gt; &#64;octocat &#x23;1".into()),
         ("backslashes", "\\<img src=x>\\".into()),
         ("footnote", "[^1]\n\n[^1]: https://evil.example".into()),
@@ -303,6 +349,7 @@ fn the_checker_catches_injections() {
         "see https://evil.example",
         "| a | b | c | d | e |\n|---|---|---|---|---|\n| 1 | 2 | 3 | 4 | 5 |",
         "a \u{202e} b",
+        "req\u{200b}uests",
         "<!-- x -->",
     ];
     for body in bad {
@@ -339,6 +386,59 @@ fn hostile_text_stays_readable_in_code() {
     assert!(body.contains(&format!(
         "[line 3]({SERVER}/{REPO}/blob/{SHA}/requirements.txt#L3)"
     )));
+}
+
+/// A name one invisible character away from a popular one looks different from it wherever it
+/// is shown, and every invisible character is there only as its escape.
+#[test]
+fn invisible_characters_are_shown_as_escapes() {
+    for &c in INVISIBLE {
+        let name = format!("req{c}uests");
+        let escape = format!("\\u{{{:x}}}", c as u32);
+        let merged = merged_report(
+            "mlsupply-typo",
+            vec![Finding {
+                path: format!("{name}/requirements.txt"),
+                ..finding("requirements.txt", 3, &name, Severity::Warning, 1)
+            }],
+        );
+        let links = links();
+        let body = render::comment(&page(&merged, &links, &Autofix::None), MARKER);
+        assert_safe(&body, &escape);
+        let codes: Vec<String> = Parser::new_ext(&body, gfm())
+            .filter_map(|e| match e {
+                Event::Code(code) => Some(code.into_string()),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            codes.contains(&format!("req{escape}uests")),
+            "{escape}: {codes:?}"
+        );
+        assert!(
+            codes.contains(&format!("req{escape}uests/requirements.txt")),
+            "{escape}: {codes:?}"
+        );
+    }
+    // Side by side, the look-alike and the real name render differently.
+    let render_name = |name: &str| {
+        let merged = merged_report(
+            "mlsupply-typo",
+            vec![finding("requirements.txt", 3, name, Severity::Warning, 1)],
+        );
+        let links = links();
+        let body = render::comment(&page(&merged, &links, &Autofix::None), MARKER);
+        Parser::new_ext(&body, gfm())
+            .filter_map(|e| match e {
+                Event::Code(code) => Some(code.into_string()),
+                _ => None,
+            })
+            // The code spans are the path, the rule, then the name in the message.
+            .nth(2)
+            .unwrap()
+    };
+    assert_eq!(render_name("requests"), "requests");
+    assert_eq!(render_name("req\u{200b}uests"), "req\\u{200b}uests");
 }
 
 #[test]
@@ -597,6 +697,9 @@ const PIECES: &[&str] = &[
     " ",
     "\u{202e}",
     "\u{1b}",
+    "\u{200b}",
+    "\u{200d}",
+    "\u{e0041}",
     "gh-",
     "img src=x",
     "details",

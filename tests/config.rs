@@ -385,9 +385,34 @@ fn explicit_pyproject_without_the_table_is_an_error() {
 fn a_broken_pyproject_on_the_way_up_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "pyproject.toml", "[project\nname = 1\n");
-    let error = config::resolve(dir.path(), None, false).unwrap_err();
+    // Above the scanned root: in the root itself it is a finding of the scan.
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let error = config::resolve(&dir.path().join("sub"), None, false).unwrap_err();
     assert!(error.path.ends_with("pyproject.toml"));
     assert_eq!(error.location.map(|(line, _)| line), Some(1));
+}
+
+#[test]
+fn a_broken_pyproject_in_the_root_is_a_finding_and_the_defaults_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[tool.mlsupply]\nfail-on = \"note\"\n[project\n",
+    );
+    let config = config::resolve(dir.path(), None, false).unwrap();
+    assert_eq!(config.fail_on, None);
+    assert_eq!(config.path, None);
+    assert_eq!(config.findings.len(), 1, "{:#?}", config.findings);
+    let finding = &config.findings[0];
+    assert_eq!(finding.rule, "parse-error");
+    assert_eq!(finding.path, "pyproject.toml");
+    assert_eq!(finding.line, 3);
+    assert!(
+        finding.message.contains("not applied"),
+        "{}",
+        finding.message
+    );
 }
 
 #[test]

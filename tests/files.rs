@@ -394,3 +394,38 @@ fn a_missing_root_is_a_note_not_a_panic() {
     assert_eq!(collected.findings.len(), 1);
     assert!(collected.findings[0].message.contains("scanned root"));
 }
+
+/// Files the user names (pip.conf, ~/.netrc, a CA bundle, `--config`, a report) may be anywhere,
+/// but are read only if regular, without blocking and within the cap.
+#[cfg(unix)]
+#[test]
+fn named_files_are_regular_capped_and_never_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pip.conf");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let error = files::read_named(&fifo, files::MAX_FILE_BYTES).unwrap_err();
+    assert!(error.to_string().contains("not a regular file"), "{error}");
+    let error = files::read_named(Path::new("/dev/zero"), files::MAX_FILE_BYTES).unwrap_err();
+    assert!(error.to_string().contains("not a regular file"), "{error}");
+    let error = files::read_named(dir.path(), files::MAX_FILE_BYTES).unwrap_err();
+    assert!(error.to_string().contains("directory"), "{error}");
+    let missing = files::read_named(&dir.path().join("none"), 10).unwrap_err();
+    assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+    let big = dir.path().join("big");
+    std::fs::write(&big, "x".repeat(11)).unwrap();
+    let error = files::read_named(&big, 10).unwrap_err();
+    assert!(error.to_string().contains("larger than"), "{error}");
+    assert_eq!(files::read_named(&big, 11).unwrap().len(), 11);
+    // The usual way to name no file at all.
+    assert!(
+        files::read_named(Path::new("/dev/null"), 10)
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -377,7 +377,7 @@ fn two_ids_of_one_call_never_get_two_revisions() {
             sha: Some("b".repeat(40)),
         },
     );
-    let report = mlsupply::hub::fix::fix(&[fetch("o/a"), fetch("o/b")], &answers);
+    let report = mlsupply::hub::fix::fix(dir.path(), &[fetch("o/a"), fetch("o/b")], &answers);
     assert_eq!(report.pinned.len(), 1, "{report:?}");
     assert_eq!(report.unfixed.len(), 1, "{report:?}");
     assert_eq!(report.unfixed[0].id, "o/b");
@@ -386,6 +386,86 @@ fn two_ids_of_one_call_never_get_two_revisions() {
         format!(
             "p = pipeline(\"fill-mask\", model=\"o/a\", tokenizer=\"o/b\", revision=\"{sha_a}\")\n"
         )
+    );
+}
+
+/// A call to pin: `o/a` without a revision.
+const PINNABLE: &str = "m = AutoModel.from_pretrained(\"o/a\")\n";
+
+/// The fetch in [`PINNABLE`], as read from `abs` (named `rel`).
+fn pinnable(rel: &str, abs: &Path) -> mlsupply::hub::online::Located {
+    use mlsupply::hub::{Fetch, Hub, RepoId};
+    let file = mlsupply::source::SourceFile::new(rel, abs, PINNABLE.to_string());
+    let start = PINNABLE.find("\"o/a\"").unwrap();
+    mlsupply::hub::online::Located {
+        fetch: Fetch::new(
+            Hub::HuggingFace,
+            "from_pretrained",
+            RepoId::Known("o/a".to_string()),
+            file.span(start..start + 5),
+        ),
+        file,
+    }
+}
+
+/// The hub's answer: `o/a` is at commit `sha`.
+fn o_a_at(sha: &str) -> mlsupply::hub::online::Answers {
+    let mut answers = mlsupply::hub::online::Answers::default();
+    answers.repos.insert(
+        ("o/a".to_string(), "model"),
+        mlsupply::hub::online::RepoStatus::Found {
+            sha: Some(sha.to_string()),
+        },
+    );
+    answers
+}
+
+/// Two files to pin, and the second cannot be written (its directory is gone): neither changes,
+/// and the error names the second.
+#[test]
+fn a_hub_fix_that_cannot_write_one_file_writes_none() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("z")).unwrap();
+    let fetches = ["a.py", "z/b.py"].map(|rel| {
+        let abs = dir.path().join(rel);
+        std::fs::write(&abs, PINNABLE).unwrap();
+        pinnable(rel, &abs)
+    });
+    std::fs::remove_dir_all(dir.path().join("z")).unwrap();
+    let report = mlsupply::hub::fix::fix(dir.path(), &fetches, &o_a_at(&"a".repeat(40)));
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert_eq!(report.failed[0].0, dir.path().join("z/b.py"));
+    assert!(report.failed[0].1.contains("z/b.py"), "{report:?}");
+    assert!(
+        report.written.is_empty() && report.pinned.is_empty(),
+        "{report:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.py")).unwrap(),
+        PINNABLE
+    );
+}
+
+/// A symlinked file is pinned through its link: the target (inside the root) gets the new
+/// text and the link stays a link.
+#[cfg(unix)]
+#[test]
+fn a_symlinked_file_is_written_through_its_link() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("real")).unwrap();
+    let real = dir.path().join("real/p.py");
+    std::fs::write(&real, PINNABLE).unwrap();
+    let link = dir.path().join("p.py");
+    std::os::unix::fs::symlink("real/p.py", &link).unwrap();
+    let sha = "a".repeat(40);
+    let report = mlsupply::hub::fix::fix(dir.path(), &[pinnable("p.py", &link)], &o_a_at(&sha));
+    assert_eq!(report.pinned.len(), 1, "{report:?}");
+    assert!(report.failed.is_empty(), "{report:?}");
+    let link_type = std::fs::symlink_metadata(&link).unwrap().file_type();
+    assert!(link_type.is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(&real).unwrap(),
+        format!("m = AutoModel.from_pretrained(\"o/a\", revision=\"{sha}\")\n")
     );
 }
 

@@ -376,9 +376,9 @@ fn read_reports(names: &[String]) -> anyhow::Result<Vec<JsonReport>> {
         } else {
             let path = Path::new(name);
             let shown = sanitize_terminal(name).into_owned();
-            let mut text = String::new();
-            std::fs::File::open(path)
-                .and_then(|f| f.take(MAX_REPORT_BYTES + 1).read_to_string(&mut text))
+            // A regular file only: a FIFO or a device must not hang or flood the run.
+            let text = mlsupply::files::read_named(path, MAX_REPORT_BYTES)
+                .and_then(|bytes| String::from_utf8(bytes).map_err(std::io::Error::other))
                 .map_err(|e| anyhow::anyhow!("cannot read report {shown}: {e}"))?;
             (shown, text)
         };

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use mlsupply::cli::CommonArgs;
 use mlsupply::exit::Exit;
+use mlsupply::output::sanitize_terminal;
 use mlsupply::rules::{self, Tool};
 use mlsupply::{hub, scan};
 
@@ -53,7 +54,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
             eprintln!("mlsupply-hub: warning: the hub could not be asked: {error}");
         }
         if cli.fix {
-            let report = hub::fix::fix(&fetches, &answers);
+            let report = hub::fix::fix(&target.root, &fetches, &answers);
             for pinned in &report.pinned {
                 eprintln!(
                     "mlsupply-hub: pinned {}:{} `{}` to {}",
@@ -66,11 +67,14 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
                     unfixed.path, unfixed.line, unfixed.id, unfixed.why
                 );
             }
-            for (path, error) in &report.failed {
+            for path in &report.split_links {
                 eprintln!(
-                    "mlsupply-hub: error: cannot write {}: {error}",
-                    path.display()
+                    "mlsupply-hub: warning: {} had other hard links; they keep the old content",
+                    sanitize_terminal(&path.to_string_lossy())
                 );
+            }
+            for (_, error) in &report.failed {
+                eprintln!("mlsupply-hub: error: {}", sanitize_terminal(error));
             }
             if !report.failed.is_empty() {
                 return Ok(Exit::Error);

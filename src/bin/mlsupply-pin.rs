@@ -13,9 +13,11 @@ use mlsupply::index::{
     BlockingIndexClient, Cache, ClientOptions, IndexArgs, IndexInputs, IndexSettings, IndexUrl,
     MetadataFetcher,
 };
-use mlsupply::output::{Fix, Format, Report};
+use mlsupply::output::{Fix, Format, Report, sanitize_terminal};
+use mlsupply::pin::FilePlan;
 use mlsupply::pin::{self, Filters, OnlyBinary, PinOptions, Target, closure, python};
 use mlsupply::resolve::Mode;
+use mlsupply::rewrite::{self, NewContent};
 
 #[derive(Parser, Debug)]
 #[command(name = "mlsupply-pin", version)]
@@ -287,11 +289,33 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
     }
 
     if cli.fix && !outcome.plans.is_empty() {
-        for plan in &outcome.plans {
-            if let Err(err) = pin::write_atomic(&plan.abs_path, &plan.new_bytes) {
-                eprintln!("mlsupply-pin: error: cannot write {}: {err}", plan.rel_path);
+        // Every file or none: a run that fails leaves the tree as it was.
+        let files: Vec<NewContent<'_>> = outcome
+            .plans
+            .iter()
+            .map(|plan| NewContent {
+                path: &plan.abs_path,
+                bytes: &plan.new_bytes,
+            })
+            .collect();
+        let written = match rewrite::write_all(&target.root, &files) {
+            Ok(written) => written,
+            Err(err) => {
+                let message = err.describe(|path| rel_path_of(&outcome.plans, path));
+                eprintln!("mlsupply-pin: error: {}", sanitize_terminal(&message));
+                if err.restore_failed.is_empty() {
+                    eprintln!("mlsupply-pin: no file was changed");
+                }
                 return Ok(Exit::Error);
             }
+        };
+        for path in &written.split_links {
+            eprintln!(
+                "mlsupply-pin: warning: {} had other hard links; they keep the old content",
+                sanitize_terminal(&rel_path_of(&outcome.plans, path))
+            );
+        }
+        for plan in &outcome.plans {
             for change in &plan.changes {
                 eprintln!(
                     "mlsupply-pin: fixed {}:{}: {}: {}",
@@ -379,6 +403,17 @@ fn fixes(plans: &[pin::FilePlan]) -> Vec<Fix> {
             diff: pin::unified_diff(plan),
         })
         .collect()
+}
+
+/// How the error messages name the file at `abs_path`: its path relative to the root.
+fn rel_path_of(plans: &[FilePlan], abs_path: &std::path::Path) -> String {
+    plans
+        .iter()
+        .find(|plan| plan.abs_path == abs_path)
+        .map_or_else(
+            || abs_path.display().to_string(),
+            |plan| plan.rel_path.clone(),
+        )
 }
 
 #[cfg(test)]

@@ -136,13 +136,18 @@ pub enum ContextError {
     Flags(String),
 }
 
-/// Reads the event payload at `GITHUB_EVENT_PATH`, if set.
+/// The largest event payload read; GitHub's webhook payloads are capped at 25 MB.
+const MAX_PAYLOAD_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads the event payload at `GITHUB_EVENT_PATH`, if set (a regular file only, capped).
 pub fn read_payload(env: &Env) -> Result<Option<Value>, ContextError> {
     let Some(path) = &env.event_path else {
         return Ok(None);
     };
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|error| ContextError::Read {
+    let bytes = crate::files::read_named(path, MAX_PAYLOAD_BYTES)
+        .and_then(|bytes| String::from_utf8(bytes).map_err(std::io::Error::other));
+    let text = bytes.map_err(|error| ContextError::Read {
         path: shown.clone(),
         error,
     })?;

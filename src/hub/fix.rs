@@ -2,7 +2,6 @@
 //! by adding `revision="<sha>"` (or replacing a branch, tag or short hash), every other byte kept.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -10,6 +9,7 @@ use tree_sitter::{Node, Parser};
 
 use super::online::{Answers, Located, RepoStatus, online_id};
 use super::{Revision, is_full_commit};
+use crate::rewrite::{self, NewContent};
 
 /// One edit to one file: `range` of the original text becomes `text`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,16 +38,20 @@ pub struct Unfixed {
 
 #[derive(Debug, Default)]
 pub struct FixReport {
+    /// Fetches pinned in the files written (none when a write failed).
     pub pinned: Vec<Pinned>,
     pub unfixed: Vec<Unfixed>,
     /// Files rewritten.
     pub written: Vec<PathBuf>,
-    /// Files that could not be written, with the error.
+    /// The file that could not be written, with the error; then no file was written.
     pub failed: Vec<(PathBuf, String)>,
+    /// Rewritten files that had other hard links, which keep the old content.
+    pub split_links: Vec<PathBuf>,
 }
 
-/// Pins every unpinned fetch whose id the hub resolved to a commit, and writes the files.
-pub fn fix(fetches: &[Located], answers: &Answers) -> FixReport {
+/// Pins every unpinned fetch whose id the hub resolved to a commit, and writes the files (all
+/// or none, symlinks written through to their targets inside `root`).
+pub fn fix(root: &Path, fetches: &[Located], answers: &Answers) -> FixReport {
     let mut report = FixReport::default();
     // Per file: its text, its absolute path, and its edits.
     let mut per_file: BTreeMap<String, (PathBuf, String, Vec<Edit>)> = BTreeMap::new();
@@ -156,18 +160,35 @@ pub fn fix(fetches: &[Located], answers: &Answers) -> FixReport {
             Err(why) => report.unfixed.push(unfixed(why)),
         }
     }
+    let mut rewritten: Vec<(PathBuf, String)> = Vec::new();
     for (_, (abs, text, mut edits)) in per_file {
         edits.sort_by_key(|e| std::cmp::Reverse(e.range.start));
         let mut new = text.clone();
         for edit in &edits {
             new.replace_range(edit.range.clone(), &edit.text);
         }
-        if new == text {
-            continue;
+        if new != text {
+            rewritten.push((abs, new));
         }
-        match write_atomic(&abs, &new) {
-            Ok(()) => report.written.push(abs),
-            Err(err) => report.failed.push((abs, err.to_string())),
+    }
+    // Every file or none: a run that fails leaves the tree as it was.
+    let files: Vec<NewContent<'_>> = rewritten
+        .iter()
+        .map(|(path, text)| NewContent {
+            path,
+            bytes: text.as_bytes(),
+        })
+        .collect();
+    match rewrite::write_all(root, &files) {
+        Ok(written) => {
+            report.split_links = written.split_links;
+            report.written = rewritten.into_iter().map(|(path, _)| path).collect();
+        }
+        Err(err) => {
+            // No file was written, so nothing is pinned.
+            report.pinned.clear();
+            let message = err.describe(|path| path.display().to_string());
+            report.failed.push((err.path, message));
         }
     }
     report
@@ -238,17 +259,4 @@ pub fn edit_for(source: &str, offset: usize, sha: &str) -> Result<Edit, &'static
         range: at..at,
         text: format!(", revision={quoted}"),
     })
-}
-
-/// Writes `text` over `path` through a temporary file in the same directory, keeping the
-/// file's permissions.
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let permissions = std::fs::metadata(path)?.permissions();
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.as_file().set_permissions(permissions)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

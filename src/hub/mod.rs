@@ -291,6 +291,7 @@ pub fn scan(target: &Target, config: &Config) -> HubScan {
         out.findings.extend(findings);
         out.sources.insert(file);
     }
+    config.add_findings_to(&mut out.findings);
     out
 }
 

@@ -307,7 +307,10 @@ fn write_blob<H: Serialize>(path: &Path, header: &H, body: &[u8]) -> std::io::Re
 }
 
 fn read_blob<H: for<'de> Deserialize<'de>>(path: &Path) -> Option<(H, Vec<u8>)> {
-    let mut bytes = std::fs::read(path).ok()?;
+    // A regular file only: a FIFO put in the cache directory must not hang the run.
+    let (opened, _) = crate::files::open_regular(path).ok()?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut &opened, &mut bytes).ok()?;
     let rest = bytes.strip_prefix(MAGIC)?;
     let newline = rest.iter().take(MAX_HEADER).position(|&b| b == b'\n')?;
     let header: Option<H> = serde_json::from_slice(&rest[..newline]).ok();

@@ -261,7 +261,7 @@ impl IndexSettings {
         let Some(path) = inputs.netrc_file() else {
             return Ok(());
         };
-        let text = match std::fs::read(&path) {
+        let text = match crate::files::read_named(&path, crate::files::MAX_FILE_BYTES) {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => {
@@ -344,7 +344,7 @@ fn parse_index(text: &str, origin: &Origin) -> Result<IndexUrl, IndexError> {
 type ConfEntries = Vec<((String, String), String)>;
 
 fn read_pip_conf(path: &Path) -> Result<ConfEntries, IndexError> {
-    let text = match std::fs::read(path) {
+    let text = match crate::files::read_named(path, crate::files::MAX_FILE_BYTES) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|_| IndexError::Config {
             path: Some(path.to_owned()),
             line: None,

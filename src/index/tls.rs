@@ -21,7 +21,7 @@ pub fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, IndexError
         line: None,
         message,
     };
-    let bytes = std::fs::read(path)
+    let bytes = crate::files::read_named(path, crate::files::MAX_FILE_BYTES)
         .map_err(|e| config_error(format!("cannot read CA certificate file: {e}")))?;
     let certs = reqwest::Certificate::from_pem_bundle(&bytes)
         .map_err(|e| config_error(format!("not a PEM certificate bundle: {e}")))?;

@@ -3,7 +3,8 @@
 //! A dependency name, a path or a comment in a scanned file is attacker-controlled. Written raw,
 //! an ESC sequence can recolour, hide or rewrite earlier output, a CR can overwrite the line it
 //! is on, and a bidi override can make a line read differently from what it contains
-//! ("Trojan Source", CVE-2021-42574). Such characters are shown as visible escapes instead.
+//! ("Trojan Source", CVE-2021-42574); an invisible character such as a zero-width space makes
+//! `req\u{200b}uests` look like `requests`. Such characters are shown as visible escapes instead.
 //!
 //! In a GitHub Actions log every output line is also scanned for workflow commands. A line that
 //! starts with `::` is one (our lines never start with repository text), and so is any line
@@ -15,18 +16,60 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// Whether `c` must not reach a terminal raw: C0 and C1 controls, DEL, the Unicode line and
-/// paragraph separators and every bidi formatting character.
+/// paragraph separators, and every invisible character (see [`is_invisible`]; the bidi
+/// formatting characters are among them).
 pub fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061c}'                  // ARABIC LETTER MARK
-            | '\u{200e}' | '\u{200f}'   // LRM, RLM
-            | '\u{2028}' | '\u{2029}'   // line and paragraph separators
-            | '\u{202a}'..='\u{202e}'   // LRE, RLE, PDF, LRO, RLO
-            | '\u{2066}'..='\u{2069}' // LRI, RLI, FSI, PDI
-        )
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_invisible(c)
 }
+
+/// Whether `c` is a default-ignorable code point or a format character (General_Category Cf):
+/// characters a renderer draws as nothing, such as zero-width spaces and joiners, the soft
+/// hyphen, the Hangul fillers, variation selectors, tag characters and bidi controls. Shown
+/// raw, `req\u{200b}uests` would look exactly like `requests`.
+pub fn is_invisible(c: char) -> bool {
+    INVISIBLE
+        .binary_search_by(|&(start, end)| {
+            if c < start {
+                std::cmp::Ordering::Greater
+            } else if c > end {
+                std::cmp::Ordering::Less
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
+}
+
+/// The union of Default_Ignorable_Code_Point (DerivedCoreProperties.txt) and General_Category
+/// Cf (DerivedGeneralCategory.txt), Unicode 16.0.0, as sorted inclusive ranges. A unit test
+/// checks it against the regex crate's Unicode tables.
+const INVISIBLE: &[(char, char)] = &[
+    ('\u{ad}', '\u{ad}'),       // SOFT HYPHEN
+    ('\u{34f}', '\u{34f}'),     // COMBINING GRAPHEME JOINER
+    ('\u{600}', '\u{605}'),     // Arabic number signs
+    ('\u{61c}', '\u{61c}'),     // ARABIC LETTER MARK
+    ('\u{6dd}', '\u{6dd}'),     // ARABIC END OF AYAH
+    ('\u{70f}', '\u{70f}'),     // SYRIAC ABBREVIATION MARK
+    ('\u{890}', '\u{891}'),     // Arabic pound and piastre marks above
+    ('\u{8e2}', '\u{8e2}'),     // ARABIC DISPUTED END OF AYAH
+    ('\u{115f}', '\u{1160}'),   // Hangul choseong and jungseong fillers
+    ('\u{17b4}', '\u{17b5}'),   // Khmer inherent vowels
+    ('\u{180b}', '\u{180f}'),   // Mongolian variation selectors, vowel separator
+    ('\u{200b}', '\u{200f}'),   // ZWSP, ZWNJ, ZWJ, LRM, RLM
+    ('\u{202a}', '\u{202e}'),   // LRE, RLE, PDF, LRO, RLO
+    ('\u{2060}', '\u{206f}'),   // WORD JOINER, invisible operators, LRI..PDI, deprecated
+    ('\u{3164}', '\u{3164}'),   // HANGUL FILLER
+    ('\u{fe00}', '\u{fe0f}'),   // variation selectors
+    ('\u{feff}', '\u{feff}'),   // ZERO WIDTH NO-BREAK SPACE (BOM)
+    ('\u{ffa0}', '\u{ffa0}'),   // HALFWIDTH HANGUL FILLER
+    ('\u{fff0}', '\u{fffb}'),   // unassigned, interlinear annotation controls
+    ('\u{110bd}', '\u{110bd}'), // KAITHI NUMBER SIGN
+    ('\u{110cd}', '\u{110cd}'), // KAITHI NUMBER SIGN ABOVE
+    ('\u{13430}', '\u{1343f}'), // Egyptian hieroglyph format controls
+    ('\u{1bca0}', '\u{1bca3}'), // shorthand format controls
+    ('\u{1d173}', '\u{1d17a}'), // musical symbol format controls
+    ('\u{e0000}', '\u{e0fff}'), // tags, variation selectors supplement, reserved
+];
 
 /// The visible stand-in for an unsafe character: `\t`, `\n`, `\r`, or `\u{1b}` style.
 pub fn escape_char(c: char, out: &mut String) {
@@ -121,7 +164,35 @@ mod tests {
         for c in ('\u{202a}'..='\u{202e}').chain('\u{2066}'..='\u{2069}') {
             assert!(is_unsafe(c), "{:x}", c as u32);
         }
-        assert!(!is_unsafe('\u{2065}'));
+        assert!(!is_unsafe('\u{2010}'));
         assert!(!is_unsafe('é'));
+    }
+
+    #[test]
+    fn invisible_characters_become_visible() {
+        assert_eq!(sanitize("req\u{200b}uests"), "req\\u{200b}uests");
+        assert_eq!(
+            sanitize("a\u{ad}b\u{3164}c\u{e0041}d\u{fe0f}e\u{feff}"),
+            "a\\u{ad}b\\u{3164}c\\u{e0041}d\\u{fe0f}e\\u{feff}"
+        );
+    }
+
+    /// The table is exactly Default_Ignorable_Code_Point plus Cf, by the regex crate's Unicode
+    /// tables (generated from the UCD), over every scalar value.
+    #[test]
+    fn the_invisible_table_is_the_unicode_property() {
+        let every: String = (0..=0x10ffff).filter_map(char::from_u32).collect();
+        let property = regex::Regex::new(r"[\p{Default_Ignorable_Code_Point}\p{Cf}]+").unwrap();
+        let ranges: Vec<(char, char)> = property
+            .find_iter(&every)
+            .map(|m| {
+                let run = m.as_str();
+                (
+                    run.chars().next().unwrap(),
+                    run.chars().next_back().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(ranges, INVISIBLE);
     }
 }

@@ -16,6 +16,7 @@ use crate::rules::Rule;
 use crate::source::SourceMap;
 
 mod escape;
+pub use escape::is_invisible;
 mod github;
 mod json;
 mod sarif;

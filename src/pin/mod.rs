@@ -9,7 +9,7 @@
 //!    concurrency, retries and redaction are the index client's);
 //! 4. [`check_online`] chooses versions ([`select`]), compares the listed hashes with the
 //!    index's, and plans the edits ([`mod@write`]) of each file;
-//! 5. [`write_atomic`] and [`unified_diff`] apply or show them.
+//! 5. [`crate::rewrite::write_all`] and [`unified_diff`] apply or show them.
 //!
 //! # Decisions
 //!
@@ -44,7 +44,6 @@ pub mod select;
 pub mod write;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -125,7 +124,9 @@ pub fn load(target: &ScanTarget, config: &Config) -> Workspace {
         .findings
         .iter()
         .filter(|f| {
-            req_files.contains_key(&f.path)
+            // The configuration's own problems (a root pyproject.toml that does not parse).
+            config.findings.contains(f)
+                || req_files.contains_key(&f.path)
                 || (f.rule == rules::FILE_SKIPPED.id
                     && deps::classify(&f.path) == Some(DepSource::Requirements))
         })
@@ -138,10 +139,15 @@ pub fn load(target: &ScanTarget, config: &Config) -> Workspace {
         ..Workspace::default()
     };
     for (rel, abs) in req_files {
-        let doc = std::fs::read(&abs)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| Document::from_bytes(&bytes).map_err(|e| e.to_string()));
-        match doc {
+        // Read again for the bytes (their encoding is written back), as guarded as the scan.
+        let bytes = match crate::files::read_bytes(&target.root, &abs) {
+            Ok(bytes) => bytes,
+            Err(skipped) => {
+                ws.findings.push(skipped);
+                continue;
+            }
+        };
+        match Document::from_bytes(&bytes) {
             Ok(doc) => {
                 let source = SourceFile::new(rel, abs, doc.text.clone());
                 ws.sources.insert(source.clone());
@@ -195,7 +201,8 @@ fn read_explicit(
         let extracted = deps::requirements::extract(&file);
         findings.extend(extracted.findings);
         for include in extracted.includes {
-            if include.path.is_file() {
+            // A FIFO or a device is refused by the guarded read when its turn comes.
+            if include.path.exists() {
                 queue.push(canonical(&include.path));
             } else {
                 findings.push(Finding::at(
@@ -1270,22 +1277,6 @@ pub fn unified_diff(plan: &FilePlan) -> String {
         )
         .to_string();
     reqfile::redact_credentials(&diff)
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, the original
-/// permissions, then a rename over the original (a symlink is followed, not replaced).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let path = path.canonicalize()?;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let permissions = std::fs::metadata(&path)?.permissions();
-    let mut temp = tempfile::Builder::new()
-        .prefix(".mlsupply-pin-")
-        .tempfile_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    temp.as_file().set_permissions(permissions)?;
-    temp.persist(&path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// The rules this tool reports, as the output formats take them.

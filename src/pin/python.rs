@@ -76,15 +76,16 @@ pub fn from_pyproject(text: &str) -> Option<Version> {
 }
 
 /// The target Python: `explicit` if given, else the lowest version the root's `pyproject.toml`
-/// allows, else [`FALLBACK`].
+/// allows, else [`FALLBACK`]. The file is read as scanned files are (inside the root, a regular
+/// file, capped); one that cannot be read gives the fallback, and the scan reports it.
 pub fn target_version(explicit: Option<&str>, root: &std::path::Path) -> Result<Version, String> {
     if let Some(text) = explicit {
         return Version::from_str(text.trim())
             .map_err(|e| format!("--python-version `{text}` is not a version: {e}"));
     }
-    let from_project = std::fs::read_to_string(root.join("pyproject.toml"))
+    let from_project = crate::files::read(root, std::path::Path::new("pyproject.toml"))
         .ok()
-        .and_then(|text| from_pyproject(&text));
+        .and_then(|file| from_pyproject(&file.text));
     Ok(from_project.unwrap_or_else(fallback))
 }
 

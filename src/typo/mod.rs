@@ -93,7 +93,7 @@ fn flatten(normalized: &str) -> String {
 
 /// The longest popular list accepted. PyPI has about 700,000 projects (some 15 MB of
 /// `rank<TAB>name` lines); the cap keeps every index of the detector's tables within 32 bits.
-const MAX_LIST_BYTES: usize = 64 << 20;
+pub const MAX_LIST_BYTES: usize = 64 << 20;
 
 /// The popular names a dependency is compared against. A name's id is its position in the list.
 #[derive(Clone, Debug, Default)]
