@@ -64,9 +64,28 @@ pub struct TypoConfig {
     /// Replaces the built-in popular list (a `rank<TAB>name` file), relative to the config file.
     pub popular: Option<PathBuf>,
     pub online: Option<bool>,
+    /// Seconds one index request may take with `--online` (see [`crate::index::ClientOptions`]).
+    #[serde(deserialize_with = "seconds")]
+    pub index_timeout: Option<std::time::Duration>,
+    /// Seconds all index requests of one `--online` run may take together.
+    #[serde(deserialize_with = "seconds")]
+    pub index_budget: Option<std::time::Duration>,
+}
+
+impl PinConfig {
+    /// `index-timeout` and `index-budget`, as [`crate::index::ClientOptions::with_time_limits`]
+    /// takes them.
+    pub fn time_limits(&self) -> (Option<std::time::Duration>, Option<std::time::Duration>) {
+        (self.index_timeout, self.index_budget)
+    }
 }
 
 impl TypoConfig {
+    /// See [`PinConfig::time_limits`].
+    pub fn time_limits(&self) -> (Option<std::time::Duration>, Option<std::time::Duration>) {
+        (self.index_timeout, self.index_budget)
+    }
+
     /// The allowed names alone, as [`crate::typo::Detector::new`] takes them.
     pub fn allow_names(&self) -> Vec<String> {
         self.allow.iter().map(|allow| allow.name.clone()).collect()
@@ -84,6 +103,12 @@ pub struct HubConfig {
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct PinConfig {
     pub allowed_hosts: Vec<Allow>,
+    /// Seconds one index request may take (see [`crate::index::ClientOptions`]).
+    #[serde(deserialize_with = "seconds")]
+    pub index_timeout: Option<std::time::Duration>,
+    /// Seconds all index requests of one run may take together.
+    #[serde(deserialize_with = "seconds")]
+    pub index_budget: Option<std::time::Duration>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -444,6 +469,16 @@ fn non_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Er
     })
 }
 
+/// A time limit in seconds, checked as [`crate::index::seconds`] checks it.
+fn seconds<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<std::time::Duration>, D::Error> {
+    let seconds = f64::deserialize(deserializer)?;
+    crate::index::seconds(seconds)
+        .map(Some)
+        .map_err(de::Error::custom)
+}
+
 fn severity<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Severity>, D::Error> {
     let text = deserializer.deserialize_str(CheckedStr {
         expecting: "one of \"note\", \"warning\", \"error\"",
@@ -507,6 +542,11 @@ pub fn dump(config: &Config) -> String {
     if let Some(online) = config.typo.online {
         typo["online"] = value(online);
     }
+    set_seconds(
+        &mut typo,
+        config.typo.index_timeout,
+        config.typo.index_budget,
+    );
     set_allows(&mut typo, "allow", &config.typo.allow);
     doc["typo"] = Item::Table(typo);
 
@@ -517,6 +557,7 @@ pub fn dump(config: &Config) -> String {
 
     let mut pin = Table::new();
     set_allows(&mut pin, "allowed-hosts", &config.pin.allowed_hosts);
+    set_seconds(&mut pin, config.pin.index_timeout, config.pin.index_budget);
     doc["pin"] = Item::Table(pin);
 
     let header = match &config.path {
@@ -531,6 +572,19 @@ pub fn dump(config: &Config) -> String {
 
 fn string_array(items: &[String]) -> Array {
     items.iter().map(String::as_str).collect()
+}
+
+fn set_seconds(
+    table: &mut Table,
+    timeout: Option<std::time::Duration>,
+    budget: Option<std::time::Duration>,
+) {
+    if let Some(timeout) = timeout {
+        table["index-timeout"] = value(timeout.as_secs_f64());
+    }
+    if let Some(budget) = budget {
+        table["index-budget"] = value(budget.as_secs_f64());
+    }
 }
 
 fn set_allows(table: &mut Table, key: &str, allows: &[Allow]) {

@@ -587,3 +587,35 @@ async fn fixing_the_offline_fixtures_keeps_them_valid_python() {
         );
     }
 }
+
+/// The hub client follows redirects as the index client does: never to another host (here the
+/// same server under another name), so an answer cannot come from elsewhere.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_to_another_host_is_not_followed() {
+    let server = MockServer::start().await;
+    let elsewhere = server.uri().replace("127.0.0.1", "localhost");
+    Mock::given(method("GET"))
+        .and(path("/api/organizations/moved/overview"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("Location", format!("{elsewhere}/elsewhere/overview")),
+        )
+        .mount(&server)
+        .await;
+    json_at(
+        &server,
+        "/elsewhere/overview",
+        serde_json::json!({"isVerified": true}),
+    )
+    .await;
+    let endpoint = server.uri();
+    let err = tokio::task::spawn_blocking(move || {
+        mlsupply::hub::online::HubApi::new(&endpoint, None)
+            .unwrap()
+            .namespace("moved")
+    })
+    .await
+    .unwrap()
+    .unwrap_err();
+    assert!(err.to_string().contains("another host"), "{err}");
+}

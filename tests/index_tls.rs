@@ -127,3 +127,86 @@ fn unreadable_or_empty_ca_file_is_a_config_error() {
         );
     }
 }
+
+/// An https index whose answers come from `answer(path, own port)`; trusted by its CA file.
+async fn start_with(
+    answer: impl Fn(&str, u16) -> Vec<u8> + Send + Sync + 'static,
+) -> (TlsServer, IndexClient, tempfile::TempDir) {
+    let (server, dir, ca) = TlsServer::answering(answer).await;
+    let index = server
+        .index_url()
+        .replacen("https://", "https://alice:pw@", 1);
+    let env = [("PIP_INDEX_URL", index), ("SSL_CERT_FILE", ca)];
+    let settings = IndexSettings::resolve(&IndexArgs::default(), &inputs(&env)).unwrap();
+    let client = IndexClient::new(&settings, options()).unwrap();
+    (server, client, dir)
+}
+
+#[tokio::test]
+async fn an_https_page_linking_files_over_plain_http_is_refused() {
+    use support::index_server::FileSpec;
+    use support::tls_server::ok_response;
+    let (_server, client, _dir) = start_with(|_, _| {
+        let mut file = FileSpec::wheel("corp-lib", "1.0");
+        file.url = "http://127.0.0.1:9/files/corp_lib-1.0-py3-none-any.whl".to_owned();
+        let body = JsonPage::new("corp-lib").file(file).to_json().to_string();
+        ok_response("application/vnd.pypi.simple.v1+json", &body)
+    })
+    .await;
+    let err = client.project("corp-lib").await.unwrap_err();
+    assert!(matches!(err, IndexError::Malformed { .. }), "{err:?}");
+    assert!(err.to_string().contains("over plain http"), "{err}");
+}
+
+#[tokio::test]
+async fn file_redirects_may_change_host_but_never_drop_to_http_or_carry_credentials() {
+    use support::tls_server::{ok_response, redirect_response};
+    let (server, client, _dir) = start_with(|path, port| match path {
+        "/files/a.whl.metadata" => {
+            redirect_response(&format!("https://127.0.0.1:{port}/cdn/a.whl.metadata"))
+        }
+        "/files/b.whl.metadata" => redirect_response("http://127.0.0.1:9/cdn/b.whl.metadata"),
+        _ => ok_response("text/plain", "Metadata-Version: 2.1\nName: a\n"),
+    })
+    .await;
+    let base = format!("https://localhost:{}", server.addr.port());
+    let moved = client
+        .fetch_file(
+            &format!("{base}/files/a.whl.metadata").parse().unwrap(),
+            1 << 20,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(moved.starts_with(b"Metadata-Version"));
+    let requests = server.requests.lock().unwrap().clone();
+    assert!(
+        requests[0]
+            .to_ascii_lowercase()
+            .contains("authorization: basic")
+    );
+    assert!(
+        requests[1].starts_with("GET /cdn/a.whl.metadata"),
+        "{requests:?}"
+    );
+    assert!(
+        !requests[1].to_ascii_lowercase().contains("authorization"),
+        "credentials followed the redirect: {}",
+        requests[1]
+    );
+
+    let err = client
+        .fetch_file(
+            &format!("{base}/files/b.whl.metadata").parse().unwrap(),
+            1 << 20,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, IndexError::Redirect { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("lowers https to plain http"), "{text}");
+    assert!(
+        text.contains("http://127.0.0.1:9/cdn/b.whl.metadata"),
+        "{text}"
+    );
+}

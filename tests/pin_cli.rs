@@ -642,3 +642,163 @@ async fn a_pep503_html_index_is_read_too() {
         )
     );
 }
+
+fn other_page_json() -> String {
+    JsonPage::new("other")
+        .file(FileSpec::wheel("other", "1.0"))
+        .to_json()
+        .to_string()
+}
+
+fn demo_page_json() -> String {
+    JsonPage::new("demo")
+        .file(FileSpec::wheel("demo", "1.0"))
+        .to_json()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_https_index_redirecting_to_plain_http_elsewhere_plants_no_hash() {
+    use support::tls_server::redirect_response;
+    // The attacker's page, over plain http on another host, lists its own hash.
+    let attacker = IndexServer::start().await;
+    let mut planted = FileSpec::wheel("demo", "1.0");
+    planted.sha256 = Some("a".repeat(64));
+    attacker
+        .json_project("demo", &JsonPage::new("demo").file(planted))
+        .await;
+    let target = format!("{}/simple/demo/", attacker.server.uri());
+    let location = target.clone();
+    let (index, _ca_dir, ca) =
+        support::tls_server::TlsServer::answering(move |_, _| redirect_response(&location)).await;
+    let index_url = index.index_url();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "requirements.txt", "demo==1.0\n");
+    let env = [("SSL_CERT_FILE", ca.as_str())];
+    for mode in [&["--fix"][..], &[][..]] {
+        let mut args = vec!["--index-url", index_url.as_str()];
+        args.extend_from_slice(mode);
+        let out = run_env(dir.path(), &args, &env);
+        let err = stderr(&out);
+        assert_eq!(code(&out), 2, "{mode:?}: {err}\n{}", stdout(&out));
+        assert!(err.contains(&index_url), "{err}");
+        assert!(err.contains(&format!("{index_url}demo/")), "{err}");
+        assert!(err.contains(&target), "{err}");
+        assert!(err.contains("plain http"), "{err}");
+        assert!(!stdout(&out).contains(&"a".repeat(64)), "{}", stdout(&out));
+        assert_eq!(read(dir.path(), "requirements.txt"), "demo==1.0\n");
+    }
+    assert!(
+        attacker.requests().await.is_empty(),
+        "the redirect was followed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_https_redirect_stays_on_the_index_host_unless_that_host_is_trusted() {
+    use support::tls_server::{ok_response, redirect_response};
+    // `/simple/demo/` moves to `/moved/demo/`, on the same host or on 127.0.0.1 (another host
+    // name for the same server).
+    let (index, _ca_dir, ca) = support::tls_server::TlsServer::answering(|path, port| match path {
+        "/simple/demo/" => redirect_response("/moved/demo/"),
+        "/simple/other/" => redirect_response(&format!("https://127.0.0.1:{port}/moved/other/")),
+        "/moved/other/" => ok_response(support::index_server::JSON_TYPE, &other_page_json()),
+        _ => ok_response(support::index_server::JSON_TYPE, &demo_page_json()),
+    })
+    .await;
+    let index_url = index
+        .index_url()
+        .replacen("https://", "https://alice:s3cr3t@", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("SSL_CERT_FILE", ca.as_str())];
+
+    write(dir.path(), "requirements.txt", "demo==1.0\n");
+    let out = run_env(dir.path(), &["--index-url", &index_url, "--fix"], &env);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        read(dir.path(), "requirements.txt"),
+        format!("demo==1.0 \\\n{}\n", hash_line("demo-1.0-py3-none-any.whl"))
+    );
+
+    write(dir.path(), "requirements.txt", "other==1.0\n");
+    let out = run_env(dir.path(), &["--index-url", &index_url, "--fix"], &env);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(err.contains("another host"), "{err}");
+    assert!(err.contains("https://127.0.0.1:"), "{err}");
+    assert!(err.contains("alice:****@localhost"), "{err}");
+    assert!(!err.contains("s3cr3t"), "{err}");
+    assert_eq!(read(dir.path(), "requirements.txt"), "other==1.0\n");
+
+    // A trusted-host is trusted as the index is: followed, without the index's credentials.
+    let env = [
+        ("SSL_CERT_FILE", ca.as_str()),
+        ("PIP_TRUSTED_HOST", "127.0.0.1"),
+    ];
+    let out = run_env(dir.path(), &["--index-url", &index_url, "--fix"], &env);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        read(dir.path(), "requirements.txt"),
+        format!(
+            "other==1.0 \\\n{}\n",
+            hash_line("other-1.0-py3-none-any.whl")
+        )
+    );
+    let requests = index.requests.lock().unwrap().clone();
+    let moved = requests
+        .iter()
+        .find(|r| r.starts_with("GET /moved/other/"))
+        .expect("the redirect to a trusted host was followed");
+    assert!(
+        !moved.to_ascii_lowercase().contains("authorization"),
+        "credentials went to another host: {moved}"
+    );
+}
+
+#[test]
+fn an_index_that_trickles_is_stopped_by_the_request_timeout_and_the_run_budget() {
+    use support::trickle_server::TrickleServer;
+    let server = TrickleServer::start(std::time::Duration::from_millis(50));
+    let index = server.index_url();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "requirements.txt", "demo==1.0\n");
+    for (config, env, needle) in [
+        (
+            "[pin]\nindex-timeout = 0.3\n",
+            None,
+            "did not finish answering within 0.3 s (the `index-timeout` limit)",
+        ),
+        (
+            "[pin]\nindex-budget = 0.3\n",
+            None,
+            "the run's 0.3 s for index requests (the `index-budget` limit) ran out",
+        ),
+        (
+            "[pin]\nindex-timeout = 600\n",
+            Some(("MLSUPPLY_INDEX_TIMEOUT", "0.2")),
+            "within 0.2 s",
+        ),
+    ] {
+        write(dir.path(), "mlsupply.toml", config);
+        let out = run_env(
+            dir.path(),
+            &["--index-url", &index, "--fix"],
+            env.as_slice(),
+        );
+        let err = stderr(&out);
+        assert_eq!(code(&out), 2, "{config}: {err}");
+        assert!(err.contains(needle), "{config}: {err}");
+        assert!(
+            err.contains(&format!("`demo`: {index}")) || err.contains(&index),
+            "{err}"
+        );
+        assert_eq!(read(dir.path(), "requirements.txt"), "demo==1.0\n");
+    }
+
+    write(dir.path(), "mlsupply.toml", "[pin]\nindex-timeout = -1\n");
+    let out = run(dir.path(), &["--index-url", &index]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(err.contains("mlsupply.toml:2:"), "{err}");
+    assert!(err.contains("not a time limit"), "{err}");
+}

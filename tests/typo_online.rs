@@ -247,3 +247,33 @@ fn binary_fails_cleanly_when_the_index_is_down() {
     assert!(stderr.contains("127.0.0.1"), "{stderr}");
     assert!(!stderr.contains("s3cret"), "the password leaked: {stderr}");
 }
+
+/// `--online` gets the same total deadline as the pin binary (`[typo] index-timeout`).
+#[test]
+fn binary_stops_an_index_that_trickles() {
+    let server = support::trickle_server::TrickleServer::start(Duration::from_millis(50));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("requirements.txt"), "requests\n").unwrap();
+    std::fs::write(
+        dir.path().join("mlsupply.toml"),
+        "[typo]\nindex-timeout = 0.3\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_mlsupply-typo"))
+        .args(["--online", "--index-url", &server.index_url(), "."])
+        .current_dir(dir.path())
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env_remove("MLSUPPLY_INDEX_TIMEOUT")
+        .env_remove("MLSUPPLY_INDEX_BUDGET")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{} did not finish answering within 0.3 s",
+            server.index_url()
+        )),
+        "{stderr}"
+    );
+}

@@ -190,7 +190,10 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
     let client_options = match &cache {
         Some(cache) => cache.client_options(ClientOptions::default()),
         None => ClientOptions::default(),
-    };
+    }
+    .with_time_limits(config.pin.time_limits(), |name| {
+        inputs.env.get(name).cloned()
+    })?;
     let client = BlockingIndexClient::new(&settings, client_options)
         .map_err(|e| anyhow::Error::msg(mask(e.to_string())))?;
     let mut opts = opts;

@@ -59,8 +59,13 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
             extra_index_urls: cli.extra_index_url.clone(),
             ..IndexArgs::default()
         };
-        let settings = IndexSettings::resolve(&args, &IndexInputs::from_process())?;
-        let client = BlockingIndexClient::new(&settings, ClientOptions::default())?;
+        let inputs = IndexInputs::from_process();
+        let settings = IndexSettings::resolve(&args, &inputs)?;
+        let options = ClientOptions::default()
+            .with_time_limits(config.typo.time_limits(), |name| {
+                inputs.env.get(name).cloned()
+            })?;
+        let client = BlockingIndexClient::new(&settings, options)?;
         let verdicts = online::check_online(&client, &scan::online_names(&deps))?;
         let allowed: Vec<String> = config.typo.allow.iter().map(|a| a.name.clone()).collect();
         scan::apply_online_verdicts(

@@ -56,6 +56,38 @@ pub enum RepoStatus {
     Missing,
 }
 
+/// The longest one API request may take, body included.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// API answers bigger than this are refused (real ones are a few KB).
+const MAX_ANSWER_BYTES: usize = 8 << 20;
+
+/// Redirects as the package-index client follows them (see `index::client`): never from https
+/// to http, never to another host or port (the hub's answers decide the commits `--fix` pins),
+/// at most 10.
+fn same_host_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let Some(first) = attempt.previous().first() else {
+            return attempt.follow();
+        };
+        let host_port = |url: &url::Url| {
+            (
+                url.host_str().map(str::to_ascii_lowercase),
+                url.port_or_known_default(),
+            )
+        };
+        let previous = attempt.previous().last().unwrap_or(first);
+        if previous.scheme() == "https" && attempt.url().scheme() != "https" {
+            attempt.error("refused a redirect that lowers https to plain http")
+        } else if host_port(attempt.url()) != host_port(first) {
+            attempt.error("refused a redirect to another host")
+        } else if attempt.previous().len() > 10 {
+            attempt.error("more than 10 redirects")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
 /// A blocking client of the hub API (it runs its own small tokio runtime).
 pub struct HubApi {
     base: url::Url,
@@ -94,6 +126,9 @@ impl HubApi {
             .user_agent(concat!("mlsupply/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
             .read_timeout(Duration::from_secs(20))
+            // The read timeout alone lets a hub that trickles bytes hold the run forever.
+            .timeout(REQUEST_TIMEOUT)
+            .redirect(same_host_redirects())
             .build()
             .map_err(|e| OnlineError::Client(e.to_string()))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -174,11 +209,24 @@ impl HubApi {
                     .get("x-error-code")
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string);
-                let body = response.bytes().await?;
-                Ok::<_, reqwest::Error>((status, code, body))
+                let mut response = response;
+                let mut body = Vec::new();
+                while let Some(chunk) = response.chunk().await? {
+                    if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                        return Ok((status, code, None));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok::<_, reqwest::Error>((status, code, Some(body)))
             });
             match result {
-                Ok((status, code, body)) => {
+                Ok((_, _, None)) => {
+                    return Err(fail(format!(
+                        "the answer is larger than {} MiB",
+                        MAX_ANSWER_BYTES >> 20
+                    )));
+                }
+                Ok((status, code, Some(body))) => {
                     if status == 429 || status >= 500 {
                         last = format!("HTTP {status}");
                         continue;

@@ -13,8 +13,34 @@ use super::tls;
 use super::url::{CredentialSource, IndexUrl, RedactedUrl};
 use crate::typo::normalize;
 
-/// Pages bigger than this are refused (the torch closure's biggest page is about 28 MB).
-const MAX_PAGE_BYTES: usize = 256 * 1024 * 1024;
+/// Pages bigger than this are refused: the biggest real pages are a few tens of MB (the torch
+/// closure's biggest is about 28 MB of JSON), and a page costs several times its size in memory
+/// once parsed, so anything much bigger is an index attacking us.
+pub const MAX_PAGE_BYTES: usize = 64 * 1024 * 1024;
+/// [`ClientOptions::request_timeout`] unless configured: room for a few retries of a big page.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// [`ClientOptions::run_budget`] unless configured.
+pub const DEFAULT_RUN_BUDGET: Duration = Duration::from_secs(600);
+/// Overrides `index-timeout` ([`ClientOptions::request_timeout`]), in seconds.
+pub const TIMEOUT_ENV: &str = "MLSUPPLY_INDEX_TIMEOUT";
+/// Overrides `index-budget` ([`ClientOptions::run_budget`]), in seconds.
+pub const BUDGET_ENV: &str = "MLSUPPLY_INDEX_BUDGET";
+/// The longest time limit accepted: a day.
+const MAX_LIMIT_SECONDS: f64 = 86_400.0;
+
+/// A time limit given in seconds (fractions allowed): more than 0, at most a day.
+pub fn seconds(value: f64) -> Result<Duration, String> {
+    if value.is_finite() && value > 0.0 && value <= MAX_LIMIT_SECONDS {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(format!(
+            "`{value}` is not a time limit: give seconds, more than 0 and at most {MAX_LIMIT_SECONDS}"
+        ))
+    }
+}
+
+/// Redirects followed per request (pip's requests allows 30; real indexes need one or two).
+const MAX_REDIRECTS: usize = 10;
 /// A `Retry-After` longer than this is not waited for; the attempt fails instead.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
@@ -34,6 +60,11 @@ pub struct ClientOptions {
     /// Where project pages are kept between runs, if anywhere; stored pages are revalidated
     /// with `If-None-Match` / `If-Modified-Since` and reused on 304.
     pub page_store: Option<Arc<dyn PageStore>>,
+    /// The longest one request may take, all its attempts, redirects and body included: the
+    /// read timeout alone lets an index that trickles a byte at a time hold a run forever.
+    pub request_timeout: Duration,
+    /// The longest all requests of one client may take together, counted from its creation.
+    pub run_budget: Duration,
 }
 
 /// A project page as received, kept for revalidation.
@@ -131,7 +162,48 @@ impl Default for ClientOptions {
             concurrency: 16,
             user_agent: concat!("mlsupply/", env!("CARGO_PKG_VERSION")).to_owned(),
             page_store: None,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            run_budget: DEFAULT_RUN_BUDGET,
         }
+    }
+}
+
+impl ClientOptions {
+    /// `self` with the request timeout and the run budget from the environment
+    /// ([`TIMEOUT_ENV`], [`BUDGET_ENV`]), else from the configuration's `index-timeout` and
+    /// `index-budget` (`configured`, in seconds), else as they were.
+    pub fn with_time_limits(
+        mut self,
+        configured: (Option<Duration>, Option<Duration>),
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<ClientOptions, IndexError> {
+        let pick =
+            |var: &str, configured: Option<Duration>| -> Result<Option<Duration>, IndexError> {
+                let bad = |message: String| IndexError::Config {
+                    path: None,
+                    line: None,
+                    message: format!("${var}: {message}"),
+                };
+                match env(var).filter(|v| !v.trim().is_empty()) {
+                    Some(text) => {
+                        let value = text.trim().parse::<f64>().map_err(|_| {
+                            bad(format!(
+                                "`{}` is not a number of seconds",
+                                text.escape_debug()
+                            ))
+                        })?;
+                        seconds(value).map(Some).map_err(bad)
+                    }
+                    None => Ok(configured),
+                }
+            };
+        if let Some(timeout) = pick(TIMEOUT_ENV, configured.0)? {
+            self.request_timeout = timeout;
+        }
+        if let Some(budget) = pick(BUDGET_ENV, configured.1)? {
+            self.run_budget = budget;
+        }
+        Ok(self)
     }
 }
 
@@ -180,6 +252,13 @@ struct Inner {
     indexes: Vec<Index>,
     /// The verifying client, for hosts that are not configured indexes.
     strict: reqwest::Client,
+    /// The client without certificate checks, for pip's trusted hosts (built only when some
+    /// are configured).
+    lenient: Option<reqwest::Client>,
+    /// pip's `trusted-host` entries (`host` or `host:port`).
+    trusted_hosts: Vec<String>,
+    /// When the run's budget ([`ClientOptions::run_budget`]) is spent.
+    budget_ends: tokio::time::Instant,
     options: ClientOptions,
     /// (index position, normalised name) → the page, fetched once even when asked concurrently.
     cache: Mutex<HashMap<(usize, String), PageCell>>,
@@ -213,6 +292,8 @@ impl IndexClient {
         }
         let builder = |lenient: bool| {
             let mut b = reqwest::Client::builder()
+                // Redirects are followed by hand, each checked (see `redirect_refusal`).
+                .redirect(reqwest::redirect::Policy::none())
                 .user_agent(options.user_agent.clone())
                 .read_timeout(options.read_timeout)
                 .connect_timeout(options.connect_timeout)
@@ -223,7 +304,12 @@ impl IndexClient {
             b.build().map_err(|e| IndexError::Client(error_chain(&e)))
         };
         let strict = builder(false)?;
-        let mut lenient = None;
+        // pip's trusted-host also skips certificate checks for that host.
+        let lenient = if settings.trusted_hosts.is_empty() {
+            None
+        } else {
+            Some(builder(true)?)
+        };
         let mut indexes = Vec::new();
         for url in settings.indexes() {
             let trusted = settings.is_trusted(url);
@@ -232,18 +318,9 @@ impl IndexClient {
                     index: url.redacted(),
                 });
             }
-            let http = if trusted && url.url().scheme() == "https" {
-                // pip's trusted-host also skips certificate checks for that host.
-                match &lenient {
-                    Some(client) => Clone::clone(client),
-                    None => {
-                        let client = builder(true)?;
-                        lenient = Some(client.clone());
-                        client
-                    }
-                }
-            } else {
-                strict.clone()
+            let http = match &lenient {
+                Some(lenient) if trusted && url.url().scheme() == "https" => lenient.clone(),
+                _ => strict.clone(),
             };
             indexes.push(Index {
                 url: url.clone(),
@@ -254,6 +331,9 @@ impl IndexClient {
             inner: Arc::new(Inner {
                 indexes,
                 strict,
+                lenient,
+                trusted_hosts: settings.trusted_hosts.clone(),
+                budget_ends: tokio::time::Instant::now() + options.run_budget,
                 options,
                 cache: Mutex::new(HashMap::new()),
             }),
@@ -405,7 +485,6 @@ impl IndexClient {
             None => store.and_then(|s| s.load(&url)),
         };
         let request = Request {
-            http: &index.http,
             url: &url,
             index: &index.url,
             accept: simple::ACCEPT,
@@ -413,6 +492,7 @@ impl IndexClient {
             max_bytes: MAX_PAGE_BYTES,
             validators: cached.as_ref(),
             range: None,
+            page: true,
         };
         let from_store = fresh.is_some();
         let outcome = match fresh {
@@ -451,7 +531,18 @@ impl IndexClient {
         };
         let shown = || index.url.redacted();
         match parse_page(&fetched, normalized) {
-            Ok(page) => Ok(Some(Arc::new(page))),
+            Ok(page) => match plain_http_link(&page) {
+                Some(file) => Err(IndexError::Malformed {
+                    project: normalized.to_owned(),
+                    index: shown(),
+                    message: format!(
+                        "the page, served over https, links `{}` over plain http ({}); files of an https page are fetched over https only",
+                        file.filename.escape_debug(),
+                        file.url
+                    ),
+                }),
+                None => Ok(Some(Arc::new(page))),
+            },
             Err(PageError::Malformed(message)) => Err(IndexError::Malformed {
                 project: normalized.to_owned(),
                 index: shown(),
@@ -540,20 +631,15 @@ impl IndexClient {
         })
     }
 
-    /// Which client and credentials a file download uses: those of the configured index on the
-    /// same origin (scheme, host, port), as pip does; none for other hosts, which must be
-    /// https (or local).
+    /// What a file download names in errors: the configured index on the same origin (scheme,
+    /// host, port), else the file's own origin, which must then be https (or local). Which
+    /// client and credentials each request uses is [`IndexClient::client_for`]'s choice.
     fn file_target(&self, url: &url::Url) -> Result<FileTarget, IndexError> {
-        let same_origin = self
-            .inner
-            .indexes
-            .iter()
-            .find(|i| i.url.url().origin() == url.origin());
         let mut clean = url.clone();
         let _ = clean.set_username("");
         let _ = clean.set_password(None);
-        let (http, index) = match same_origin {
-            Some(index) => (index.http.clone(), index.url.clone()),
+        let index = match self.index_on_origin(url) {
+            Some(index) => index.url.clone(),
             None => {
                 let anonymous = IndexUrl::parse(clean.origin().ascii_serialization().as_str())
                     .map_err(|message| IndexError::Config {
@@ -561,12 +647,12 @@ impl IndexClient {
                         line: None,
                         message: format!("cannot download {clean}: {message}"),
                     })?;
-                if !anonymous.is_secure_origin() {
+                if !anonymous.is_secure_origin() && !self.is_trusted_host(&clean) {
                     return Err(IndexError::Insecure {
                         index: anonymous.redacted(),
                     });
                 }
-                (self.inner.strict.clone(), anonymous)
+                anonymous
             }
         };
         let subject = clean
@@ -576,27 +662,110 @@ impl IndexClient {
             .unwrap_or("file")
             .to_owned();
         Ok(FileTarget {
-            http,
             url: clean,
             index,
             subject,
         })
     }
 
-    /// One GET with bounded retries: connection errors, timeouts, broken-off bodies, 5xx and 429
-    /// are retried with exponential backoff (or a short `Retry-After`); 404/410 mean "not
-    /// found"; other statuses fail at once.
+    /// The configured index on `url`'s origin (scheme, host, port), if any.
+    fn index_on_origin(&self, url: &url::Url) -> Option<&Index> {
+        let origin = url.origin();
+        self.inner
+            .indexes
+            .iter()
+            .find(|i| i.url.url().origin() == origin)
+    }
+
+    fn is_trusted_host(&self, url: &url::Url) -> bool {
+        super::config::is_trusted_host(&self.inner.trusted_hosts, url)
+    }
+
+    /// The client and credentials for one request to `url`: those of the configured index on
+    /// its origin, as pip does; for any other host no credentials, and certificate checks
+    /// unless it is a trusted host. So credentials never follow a redirect to another origin.
+    fn client_for(&self, url: &url::Url) -> (&reqwest::Client, Option<&super::url::Credentials>) {
+        if let Some(index) = self.index_on_origin(url) {
+            return (&index.http, index.url.credentials());
+        }
+        match &self.inner.lenient {
+            Some(lenient) if self.is_trusted_host(url) => (lenient, None),
+            _ => (&self.inner.strict, None),
+        }
+    }
+
+    /// Why the redirect from `from` to `to` is not followed, or `None` when it is. A redirect
+    /// never lowers https to http, and plain http goes only to local hosts and trusted hosts
+    /// (as for indexes). A project page is followed only to a host trusted as the index is: a
+    /// configured index's host and port, or a trusted host. A file may move to any host, as
+    /// its link could have pointed anywhere (its bytes are checked against the page's sha256
+    /// where one is given).
+    fn redirect_refusal(&self, page: bool, from: &url::Url, to: &url::Url) -> Option<&'static str> {
+        if !matches!(to.scheme(), "http" | "https") || to.host_str().is_none() {
+            return Some("is not an http(s) URL");
+        }
+        if from.scheme() == "https" && to.scheme() == "http" {
+            return Some("lowers https to plain http");
+        }
+        let secure = IndexUrl::parse(to.origin().ascii_serialization().as_str())
+            .is_ok_and(|origin| origin.is_secure_origin());
+        if !secure && !self.is_trusted_host(to) {
+            return Some("is plain http to a host that is neither local nor a trusted-host");
+        }
+        let host_port = |url: &url::Url| {
+            (
+                url.host_str().map(str::to_ascii_lowercase),
+                url.port_or_known_default(),
+            )
+        };
+        let an_index_host = self
+            .inner
+            .indexes
+            .iter()
+            .any(|i| host_port(i.url.url()) == host_port(to));
+        if page && !an_index_host && !self.is_trusted_host(to) {
+            return Some(
+                "is another host than the index's (neither a configured index nor a trusted-host)",
+            );
+        }
+        None
+    }
+
+    /// One GET with bounded retries, within the request's deadline and the run's budget (see
+    /// [`ClientOptions`]).
     async fn get_with_retries(&self, req: Request<'_>) -> Result<Outcome, IndexError> {
         let options = &self.inner.options;
-        let shown = req.index.redacted();
-        let attempts = options.attempts.max(1);
-        let mut last_failure = Failure::Timeout;
-        for attempt in 1..=attempts {
-            let mut request = req
-                .http
-                .get(req.url.clone())
+        let request_ends = tokio::time::Instant::now() + options.request_timeout;
+        let budget_first = self.inner.budget_ends <= request_ends;
+        let ends = request_ends.min(self.inner.budget_ends);
+        match tokio::time::timeout_at(ends, self.attempts(&req)).await {
+            Ok(outcome) => outcome,
+            Err(_) if budget_first => Err(IndexError::Budget {
+                project: req.subject.to_owned(),
+                index: req.index.redacted(),
+                seconds: options.run_budget.as_secs_f64(),
+            }),
+            Err(_) => Err(IndexError::Deadline {
+                project: req.subject.to_owned(),
+                index: req.index.redacted(),
+                seconds: options.request_timeout.as_secs_f64(),
+            }),
+        }
+    }
+
+    /// One GET and its redirects, each checked by [`IndexClient::redirect_refusal`]. The
+    /// answer that is not a redirect comes back with the URL it came from.
+    async fn send_following(
+        &self,
+        req: &Request<'_>,
+    ) -> Result<reqwest::Response, Result<IndexError, Failure>> {
+        let mut url = req.url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let (http, credentials) = self.client_for(&url);
+            let mut request = http
+                .get(url.clone())
                 .header(reqwest::header::ACCEPT, req.accept);
-            if let Some(creds) = req.index.credentials() {
+            if let Some(creds) = credentials {
                 request = request.basic_auth(&creds.username, creds.password.as_ref());
             }
             if let Some(range) = req.range {
@@ -611,8 +780,63 @@ impl IndexClient {
                     request = request.header(reqwest::header::IF_MODIFIED_SINCE, date);
                 }
             }
+            let response = request.send().await.map_err(|e| Err(classify(&e)))?;
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            let redirect = matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308);
+            let Some(location) = location.filter(|_| redirect) else {
+                return Ok(response);
+            };
+            let next = url.join(location.trim()).map_err(|e| {
+                Ok(IndexError::Malformed {
+                    project: req.subject.to_owned(),
+                    index: req.index.redacted(),
+                    message: format!("{url} redirects to an invalid URL: {e}"),
+                })
+            })?;
+            if let Some(reason) = self.redirect_refusal(req.page, &url, &next) {
+                return Err(Ok(self.refused(req, &url, next, reason)));
+            }
+            url = next;
+        }
+        Err(Ok(self.refused(
+            req,
+            req.url,
+            url,
+            "is one too many (more than 10 redirects)",
+        )))
+    }
+
+    fn refused(
+        &self,
+        req: &Request<'_>,
+        from: &url::Url,
+        to: url::Url,
+        reason: &'static str,
+    ) -> IndexError {
+        IndexError::Redirect {
+            project: req.subject.to_owned(),
+            index: req.index.redacted(),
+            from: RedactedUrl::new(from.clone()),
+            to: RedactedUrl::new(to),
+            reason,
+        }
+    }
+
+    /// The attempts of one GET: connection errors, timeouts, broken-off bodies, 5xx and 429
+    /// are retried with exponential backoff (or a short `Retry-After`); 404/410 mean "not
+    /// found"; other statuses, and refused redirects, fail at once.
+    async fn attempts(&self, req: &Request<'_>) -> Result<Outcome, IndexError> {
+        let options = &self.inner.options;
+        let shown = req.index.redacted();
+        let attempts = options.attempts.max(1);
+        let mut last_failure = Failure::Timeout;
+        for attempt in 1..=attempts {
             let mut retry_after = None;
-            match request.send().await {
+            match self.send_following(req).await {
+                Err(Ok(final_error)) => return Err(final_error),
                 Ok(response) => {
                     let status = response.status();
                     if status == reqwest::StatusCode::NOT_FOUND
@@ -668,7 +892,7 @@ impl IndexClient {
                         });
                     }
                 }
-                Err(e) => last_failure = classify(&e),
+                Err(Err(failure)) => last_failure = failure,
             }
             if attempt < attempts {
                 let backoff = options.backoff.saturating_mul(1 << (attempt - 1).min(16));
@@ -699,7 +923,6 @@ impl IndexClient {
 }
 
 struct FileTarget {
-    http: reqwest::Client,
     url: url::Url,
     index: IndexUrl,
     subject: String,
@@ -708,7 +931,6 @@ struct FileTarget {
 impl FileTarget {
     fn request<'a>(&'a self, max_bytes: usize, range: Option<&'a str>) -> Request<'a> {
         Request {
-            http: &self.http,
             url: &self.url,
             index: &self.index,
             accept: "*/*",
@@ -716,6 +938,7 @@ impl FileTarget {
             max_bytes,
             validators: None,
             range,
+            page: false,
         }
     }
 
@@ -741,10 +964,9 @@ fn parse_content_range(value: &str) -> Option<(u64, u64, Option<u64>)> {
 }
 
 struct Request<'a> {
-    http: &'a reqwest::Client,
     /// Without credentials: they go in a header, never in a URL an error could print.
     url: &'a url::Url,
-    /// The index whose credentials (if any) are sent, and whose redacted URL errors name.
+    /// The index whose redacted URL errors name.
     index: &'a IndexUrl,
     accept: &'a str,
     /// What errors name: the project, or the file name.
@@ -755,6 +977,8 @@ struct Request<'a> {
     /// A `Range` header value: a 206 answer becomes [`Outcome::Partial`], a 200 or 416
     /// [`Outcome::RangeUnsupported`] (body unread).
     range: Option<&'a str>,
+    /// A project page (redirects only to hosts trusted as the index is), not a file.
+    page: bool,
 }
 
 enum Outcome {
@@ -852,7 +1076,10 @@ async fn read_body(
     {
         return Ok(Err(too_big()));
     }
-    let mut body = Vec::new();
+    // Sized once from the announced length (already checked against the cap), so that a big
+    // body is not copied through every doubling.
+    let announced = response.content_length().unwrap_or(0) as usize;
+    let mut body = Vec::with_capacity(announced.min(max_bytes));
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
@@ -872,6 +1099,15 @@ async fn read_body(
         etag,
         last_modified,
     }))
+}
+
+/// The first file of an https page that links over plain http: a page must not send us to
+/// plain http any more than a redirect may.
+fn plain_http_link(page: &ProjectPage) -> Option<&DistFile> {
+    if page.url.scheme() != "https" {
+        return None;
+    }
+    page.files.iter().find(|f| f.url.scheme() != "https")
 }
 
 /// Parses a fetched page as JSON or HTML according to its content type (sniffed when absent).

@@ -309,21 +309,22 @@ impl IndexSettings {
 
     /// Whether `index` is listed in `trusted-host` (by host, or by `host:port`).
     pub fn is_trusted(&self, index: &IndexUrl) -> bool {
-        let (host, port) = index.host_port();
-        self.trusted_hosts.iter().any(|entry| {
-            let entry = entry.trim().to_ascii_lowercase();
-            match entry.rsplit_once(':') {
-                Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) && !h.contains(':') => {
-                    h == host && p.parse::<u16>().ok() == port.or(default_port(index))
-                }
-                _ => entry.trim_matches(['[', ']']) == host.trim_matches(['[', ']']),
-            }
-        })
+        is_trusted_host(&self.trusted_hosts, index.url())
     }
 }
 
-fn default_port(index: &IndexUrl) -> Option<u16> {
-    index.url().port_or_known_default()
+/// Whether `url`'s host is one of pip's `trusted-host` `entries` (`host`, or `host:port`).
+pub fn is_trusted_host(entries: &[String], url: &url::Url) -> bool {
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    entries.iter().any(|entry| {
+        let entry = entry.trim().to_ascii_lowercase();
+        match entry.rsplit_once(':') {
+            Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) && !h.contains(':') => {
+                h == host && p.parse::<u16>().ok() == url.port_or_known_default()
+            }
+            _ => entry.trim_matches(['[', ']']) == host.trim_matches(['[', ']']),
+        }
+    })
 }
 
 fn parse_index(text: &str, origin: &Origin) -> Result<IndexUrl, IndexError> {

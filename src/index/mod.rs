@@ -26,8 +26,9 @@ use std::path::PathBuf;
 pub use blocking::BlockingIndexClient;
 pub use cache::{Cache, DiskPageStore, MetadataCache};
 pub use client::{
-    ByteRange, CachedPage, ClientOptions, FoundPage, IndexClient, MemoryPageStore, PageStore,
-    Project, RangeResponse,
+    BUDGET_ENV, ByteRange, CachedPage, ClientOptions, DEFAULT_REQUEST_TIMEOUT, DEFAULT_RUN_BUDGET,
+    FoundPage, IndexClient, MAX_PAGE_BYTES, MemoryPageStore, PageStore, Project, RangeResponse,
+    TIMEOUT_ENV, seconds,
 };
 pub use config::{IndexArgs, IndexInputs, IndexSettings, Origin};
 pub use metadata::{
@@ -74,6 +75,33 @@ pub enum IndexError {
         index: RedactedUrl,
         attempts: u32,
         message: String,
+    },
+    /// A redirect that lowers the scheme or leaves the hosts trusted as the index is.
+    #[error("`{project}`: {index}: {from} redirects to {to}, which {reason}; not followed")]
+    Redirect {
+        project: String,
+        index: RedactedUrl,
+        from: RedactedUrl,
+        to: RedactedUrl,
+        reason: &'static str,
+    },
+    /// One request (all its attempts) outlived [`ClientOptions::request_timeout`].
+    #[error(
+        "`{project}`: {index} did not finish answering within {seconds} s (the `index-timeout` limit)"
+    )]
+    Deadline {
+        project: String,
+        index: RedactedUrl,
+        seconds: f64,
+    },
+    /// The run's requests together outlived [`ClientOptions::run_budget`].
+    #[error(
+        "`{project}`: the run's {seconds} s for index requests (the `index-budget` limit) ran out before {index} answered"
+    )]
+    Budget {
+        project: String,
+        index: RedactedUrl,
+        seconds: f64,
     },
     #[error("`{project}`: {index} timed out ({attempts} attempts)")]
     Timeout {

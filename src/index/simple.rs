@@ -9,6 +9,7 @@ use std::str::FromStr;
 use jiff::Timestamp;
 use pep440_rs::Version;
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use url::Url;
 
 use crate::typo::normalize;
@@ -180,12 +181,91 @@ pub fn versions_of<'a>(
 // ---------------------------------------------------------------------------------------------
 // PEP 691 JSON
 
-#[derive(Deserialize)]
+/// A page's `name`, `versions` and `files`, each file turned into a [`DistFile`] as soon as
+/// it is read: a page of a hundred thousand files is never held twice (as JSON structs, then
+/// as the model).
 struct JsonPage {
     name: String,
-    files: Vec<JsonFile>,
-    #[serde(default)]
+    files: Vec<DistFile>,
     versions: Option<Vec<String>>,
+}
+
+/// Reads a [`JsonPage`] served at `page_url` (relative file links resolve against it).
+struct PageSeed<'a> {
+    page_url: &'a Url,
+}
+
+impl<'de> DeserializeSeed<'de> for PageSeed<'_> {
+    type Value = JsonPage;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<JsonPage, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PageSeed<'_> {
+    type Value = JsonPage;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a PEP 691 project page")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonPage, A::Error> {
+        let (mut name, mut files, mut versions) = (None, None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "name" => name = Some(map.next_value()?),
+                "files" => {
+                    files = Some(map.next_value_seed(FilesSeed {
+                        page_url: self.page_url,
+                    })?)
+                }
+                "versions" => versions = map.next_value()?,
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(JsonPage {
+            name: name.ok_or_else(|| de::Error::missing_field("name"))?,
+            files: files.ok_or_else(|| de::Error::missing_field("files"))?,
+            versions,
+        })
+    }
+}
+
+/// The `files` list, each element converted as it is read.
+struct FilesSeed<'a> {
+    page_url: &'a Url,
+}
+
+impl<'de> DeserializeSeed<'de> for FilesSeed<'_> {
+    type Value = Vec<DistFile>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<DistFile>, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FilesSeed<'_> {
+    type Value = Vec<DistFile>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of files")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<DistFile>, A::Error> {
+        let mut files = Vec::new();
+        while let Some(file) = seq.next_element::<JsonFile>()? {
+            let file = dist_file(file, self.page_url).map_err(|e| match e {
+                PageError::Malformed(message) | PageError::UnsupportedApiVersion(message) => {
+                    de::Error::custom(message)
+                }
+            })?;
+            files.push(file);
+        }
+        Ok(files)
+    }
 }
 
 #[derive(Deserialize)]
@@ -295,45 +375,49 @@ pub fn parse_json(body: &[u8], page_url: &Url) -> Result<ProjectPage, PageError>
     let meta: MetaOnly = serde_json::from_slice(body)
         .map_err(|e| PageError::Malformed(format!("not a PEP 691 JSON page: {e}")))?;
     let api_version = check_api_version(&meta.meta.api_version)?;
-    let page: JsonPage = serde_json::from_slice(body)
+    let mut reader = serde_json::Deserializer::from_slice(body);
+    let page = PageSeed { page_url }
+        .deserialize(&mut reader)
+        .and_then(|page| reader.end().map(|()| page))
         .map_err(|e| PageError::Malformed(format!("not a PEP 691 JSON page: {e}")))?;
-    let mut files = Vec::with_capacity(page.files.len());
-    for file in page.files {
-        let mut hashes = lower_hashes(file.hashes);
-        let url = resolve_file_url(page_url, &file.url, &mut hashes)?;
-        let core_metadata = match file.core_metadata.or(file.dist_info_metadata) {
-            None | Some(BoolOrHashes::Bool(false)) => CoreMetadata::Absent,
-            Some(BoolOrHashes::Bool(true)) => CoreMetadata::Available {
-                hashes: BTreeMap::new(),
-            },
-            Some(BoolOrHashes::Hashes(h)) => CoreMetadata::Available {
-                hashes: lower_hashes(h),
-            },
-        };
-        let (yanked, yanked_reason) = match file.yanked {
-            None | Some(BoolOrString::Bool(false)) => (false, None),
-            Some(BoolOrString::Bool(true)) => (true, None),
-            Some(BoolOrString::Reason(r)) => (true, Some(r).filter(|r| !r.is_empty())),
-        };
-        files.push(DistFile {
-            filename: file.filename,
-            url,
-            hashes,
-            requires_python: file.requires_python.filter(|s| !s.trim().is_empty()),
-            yanked,
-            yanked_reason,
-            core_metadata,
-            size: file.size,
-            // An unreadable optional timestamp is dropped rather than failing the whole page.
-            upload_time: file.upload_time.and_then(|t| t.parse::<Timestamp>().ok()),
-        });
-    }
     Ok(ProjectPage {
         name: page.name,
         url: page_url.clone(),
         api_version: Some(api_version),
-        files,
+        files: page.files,
         versions: page.versions,
+    })
+}
+
+/// One file of a JSON page as the model has it.
+fn dist_file(file: JsonFile, page_url: &Url) -> Result<DistFile, PageError> {
+    let mut hashes = lower_hashes(file.hashes);
+    let url = resolve_file_url(page_url, &file.url, &mut hashes)?;
+    let core_metadata = match file.core_metadata.or(file.dist_info_metadata) {
+        None | Some(BoolOrHashes::Bool(false)) => CoreMetadata::Absent,
+        Some(BoolOrHashes::Bool(true)) => CoreMetadata::Available {
+            hashes: BTreeMap::new(),
+        },
+        Some(BoolOrHashes::Hashes(h)) => CoreMetadata::Available {
+            hashes: lower_hashes(h),
+        },
+    };
+    let (yanked, yanked_reason) = match file.yanked {
+        None | Some(BoolOrString::Bool(false)) => (false, None),
+        Some(BoolOrString::Bool(true)) => (true, None),
+        Some(BoolOrString::Reason(r)) => (true, Some(r).filter(|r| !r.is_empty())),
+    };
+    Ok(DistFile {
+        filename: file.filename,
+        url,
+        hashes,
+        requires_python: file.requires_python.filter(|s| !s.trim().is_empty()),
+        yanked,
+        yanked_reason,
+        core_metadata,
+        size: file.size,
+        // An unreadable optional timestamp is dropped rather than failing the whole page.
+        upload_time: file.upload_time.and_then(|t| t.parse::<Timestamp>().ok()),
     })
 }
 

@@ -8,3 +8,4 @@ pub mod index_server;
 pub mod precommit;
 pub mod python;
 pub mod tls_server;
+pub mod trickle_server;
