@@ -125,7 +125,9 @@ fn marker_start(text: &str) -> Option<usize> {
     let Some(at) = text.find('@') else {
         return text.find(';');
     };
-    let url_end = at + 1 + text[at + 1..].trim_start().find(char::is_whitespace)?;
+    let after = &text[at + 1..];
+    let url_start = at + 1 + (after.len() - after.trim_start().len());
+    let url_end = url_start + text[url_start..].find(char::is_whitespace)?;
     text[url_end..].find(';').map(|i| url_end + i)
 }
 
@@ -134,11 +136,16 @@ fn marker_start(text: &str) -> Option<usize> {
 /// failure's range points into.
 fn marker_guard(marker: &str, base: usize) -> Option<Failure> {
     let mut quote = None;
+    let mut previous = ' ';
     for (i, c) in marker.char_indices() {
+        // A quote opens a value only where a value can start; inside a word (`and"x`) the
+        // parser reads it as part of that word.
+        let value_may_start = previous.is_whitespace() || "<=>!~(".contains(previous);
+        previous = c;
         match quote {
             Some(open) if c == open => quote = None,
             Some(_) => {}
-            None if matches!(c, '"' | '\'') => quote = Some(c),
+            None if matches!(c, '"' | '\'') && value_may_start => quote = Some(c),
             None if !c.is_ascii() => {
                 return Some(Failure {
                     message: format!(
@@ -222,10 +229,19 @@ mod tests {
             assert_eq!(failure.range.start, at, "{text}: {failure:?}");
             assert!(failure.message.contains("unexpected character"), "{text}");
         }
+        let failure = parse_marker("python_version >= '3' 7nd\"2é").unwrap_err();
+        assert_eq!(failure.range, 27..29);
         let failure = parse_marker("python_version>\"\"é").unwrap_err();
         assert_eq!(failure.range, 17..19);
         assert!(parse_marker("platform_machine == 'é' and os_name == \"ü\"").is_ok());
         assert!(parse::<Raw>("x @ https://h/é.whl ; os_name == 'ü'").is_ok());
+        assert!(parse::<Raw>("x @   https://h/é.whl ; os_name == 'ü'").is_ok());
+        // The URL's start is measured past the spaces after `@` (found by the fuzz target).
+        let failure = parse::<Raw>("x @   éé ; python_version>'1'é").unwrap_err();
+        assert!(
+            failure.message.contains("unexpected character"),
+            "{failure:?}"
+        );
         assert!(parse::<Raw>("name @ https://x/${TOKEN}/a.whl").is_ok());
     }
 
