@@ -12,6 +12,8 @@ pub mod deps;
 pub mod exit;
 pub mod files;
 pub mod finding;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hub;
 pub mod index;
 pub mod notebookjson;

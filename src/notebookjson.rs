@@ -113,7 +113,9 @@ pub fn parse_cells(file: &SourceFile) -> Result<(Vec<Cell>, Vec<NotebookError>),
 }
 
 /// [`parse_cells`] through `jsonc-parser`'s syntax tree: every notebook the fast path declines.
-fn parse_cells_tree(file: &SourceFile) -> Result<(Vec<Cell>, Vec<NotebookError>), NotebookError> {
+pub(crate) fn parse_cells_tree(
+    file: &SourceFile,
+) -> Result<(Vec<Cell>, Vec<NotebookError>), NotebookError> {
     let text = file.text.as_str();
     let parsed =
         jsonc_parser::parse_to_ast(text, &Default::default(), &strict_json()).map_err(|error| {
@@ -230,8 +232,8 @@ fn source_text(text: &str, value: &Value) -> Option<MappedText> {
 /// cells have string or list-of-strings sources. Outputs (often most of the file) are only
 /// validated, never decoded. Anything else (malformed or unusual JSON, escaped keys, other
 /// shapes) gives `None` and goes to the `jsonc-parser` path, which reports it; so whenever this
-/// answers, the answer is that path's.
-mod fast {
+/// answers, the answer is that path's (`crate::fuzzing` checks that).
+pub(crate) mod fast {
     use std::ops::Range;
 
     use super::{Cell, decode_into};
@@ -240,7 +242,7 @@ mod fast {
     /// Deeper nesting is left to the other path (and keeps the recursion here bounded).
     const MAX_DEPTH: u32 = 64;
 
-    pub(super) fn cells(text: &str) -> Option<Vec<Cell>> {
+    pub(crate) fn cells(text: &str) -> Option<Vec<Cell>> {
         let mut r = Reader {
             text,
             bytes: text.as_bytes(),

@@ -3,8 +3,10 @@
 //!
 //! `pep508_rs` 0.9 panics (an `expect`) on a name or extra that ends in `.`, `-` or `_` and is
 //! followed by more text (`a_ ==1`, `x[a_]`). Such input is answered before the parser sees it —
-//! a panic would also print its message on the user's terminal — and any other panic of the
-//! parser is caught and becomes an error, so a hostile file cannot crash a scan.
+//! a panic would also print its message on the user's terminal — and so does a non-ASCII
+//! character outside the quoted values of a marker (`python_version >= "3.8"é`: the parser
+//! measures the word after an expression in characters and slices it in bytes). Any other panic
+//! of the parser is caught and becomes an error, so a hostile file cannot crash a scan.
 //!
 //! Nor may its cost be the input's to choose. The parser looks past every whitespace character
 //! of a `name @ url` to the end of the whitespace run (quadratic in the run), so runs inside a URL
@@ -30,7 +32,10 @@ pub struct Failure {
 /// that keeps the text as written (`pep508_rs`'s default URL type expands `${VAR}` from the
 /// environment, which must never happen to a scanned file).
 pub fn parse<U: Pep508Url>(text: &str) -> Result<Requirement<U>, Failure> {
-    if let Some(failure) = panic_guard(text) {
+    if let Some(failure) = panic_guard(text).or_else(|| {
+        let marker = marker_start(text)?;
+        marker_ascii_guard(&text[marker..], marker)
+    }) {
         return Err(failure);
     }
     if let Some(marker_start) = text.find(';')
@@ -58,7 +63,7 @@ pub fn parse<U: Pep508Url>(text: &str) -> Result<Requirement<U>, Failure> {
 
 /// Parses one PEP 508 marker expression.
 pub fn parse_marker(text: &str) -> Result<MarkerTree, Failure> {
-    if let Some(failure) = marker_guard(text, 0) {
+    if let Some(failure) = marker_ascii_guard(text, 0).or_else(|| marker_guard(text, 0)) {
         return Err(failure);
     }
     match std::panic::catch_unwind(|| MarkerTree::from_str(text)) {
@@ -335,6 +340,47 @@ fn panic_guard(text: &str) -> Option<Failure> {
     None
 }
 
+/// Where the marker of requirement `text` starts, as `pep508_rs` reads it: at the first `;`,
+/// or for `name @ url`, at the first `;` after the whitespace that ends the URL.
+fn marker_start(text: &str) -> Option<usize> {
+    let Some(at) = text.find('@') else {
+        return text.find(';');
+    };
+    let after = &text[at + 1..];
+    let url_start = at + 1 + (after.len() - after.trim_start().len());
+    let url_end = url_start + text[url_start..].find(char::is_whitespace)?;
+    text[url_end..].find(';').map(|i| url_end + i)
+}
+
+/// Outside its quoted values a marker is ASCII: the first other character is an error (the
+/// parser would panic on some of them). `base` is where `marker` starts in the text the
+/// failure's range points into.
+fn marker_ascii_guard(marker: &str, base: usize) -> Option<Failure> {
+    let mut quote = None;
+    let mut previous = ' ';
+    for (i, c) in marker.char_indices() {
+        // A quote opens a value only where a value can start; inside a word (`and"x`) the
+        // parser reads it as part of that word.
+        let value_may_start = previous.is_whitespace() || "<=>!~(".contains(previous);
+        previous = c;
+        match quote {
+            Some(open) if c == open => quote = None,
+            Some(_) => {}
+            None if matches!(c, '"' | '\'') && value_may_start => quote = Some(c),
+            None if !c.is_ascii() => {
+                return Some(Failure {
+                    message: format!(
+                        "unexpected character {c:?} in a marker: outside its quoted values a marker is ASCII"
+                    ),
+                    range: base + i..base + i + c.len_utf8(),
+                });
+            }
+            None => {}
+        }
+    }
+    None
+}
+
 /// The byte range of `text` a `pep508_rs` error points at, on character boundaries.
 fn error_range<T: Pep508Url>(err: &Pep508Error<T>, text: &str) -> Range<usize> {
     let floor = |mut i: usize| {
@@ -394,6 +440,29 @@ mod tests {
             );
         }
         assert!(parse::<Raw>("a_b[c_d] ==1").is_ok());
+        // Found by the `requirements` fuzz target: pep508_rs slices inside the `é`.
+        for (text, at) in [
+            ("x; python_version >= \"3.8\"é", 26),
+            ("x ; python_version>'1' an\u{fffd}d os_name == 'nt'", 25),
+            ("x @ https://h/a;b.whl ; python_version>'1'é", 42),
+        ] {
+            let failure = parse::<Raw>(text).unwrap_err();
+            assert_eq!(failure.range.start, at, "{text}: {failure:?}");
+            assert!(failure.message.contains("unexpected character"), "{text}");
+        }
+        let failure = parse_marker("python_version >= '3' 7nd\"2é").unwrap_err();
+        assert_eq!(failure.range, 27..29);
+        let failure = parse_marker("python_version>\"\"é").unwrap_err();
+        assert_eq!(failure.range, 17..19);
+        assert!(parse_marker("platform_machine == 'é' and os_name == \"ü\"").is_ok());
+        assert!(parse::<Raw>("x @ https://h/é.whl ; os_name == 'ü'").is_ok());
+        assert!(parse::<Raw>("x @   https://h/é.whl ; os_name == 'ü'").is_ok());
+        // The URL's start is measured past the spaces after `@` (found by the fuzz target).
+        let failure = parse::<Raw>("x @   éé ; python_version>'1'é").unwrap_err();
+        assert!(
+            failure.message.contains("unexpected character"),
+            "{failure:?}"
+        );
         assert!(parse::<Raw>("name @ https://x/${TOKEN}/a.whl").is_ok());
     }
 

@@ -86,7 +86,8 @@ mod decode;
 mod lines;
 mod options;
 mod requirement;
-mod shlex;
+// Crate-visible for the fuzzing oracles (`crate::fuzzing`).
+pub(crate) mod shlex;
 
 use std::fmt;
 use std::ops::Range;

@@ -1,0 +1,3 @@
+from l: ; el
+
+m.from_pretrained("")
