@@ -6,10 +6,13 @@
 //! `cargo fuzz run <target> <path>`, or here with `MLSUPPLY_FUZZ_INPUT=<path> cargo test
 //! --test fuzz_parsers <target>` (which then runs only that input).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use mlsupply::fuzzing;
+
+#[path = "support/tree.rs"]
+mod tree;
 
 /// Mutations per parser when no time budget is asked for.
 const DEFAULT_CASES: usize = 300;
@@ -164,24 +167,8 @@ fn mutate(rng: &mut Rng, input: &[u8], seeds: &[Vec<u8>]) -> Vec<u8> {
 }
 
 fn fixtures(patterns: &[&str]) -> Vec<Vec<u8>> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        entries.sort();
-        for path in entries {
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.push(path);
-            }
-        }
-    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut paths = Vec::new();
-    walk(&root, &mut paths);
+    let paths = tree::files_under(&root);
     let seeds: Vec<Vec<u8>> = paths
         .iter()
         .filter(|path| {

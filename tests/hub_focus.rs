@@ -10,27 +10,14 @@ use mlsupply::hub::{self, focus, python::Parse};
 use mlsupply::source::SourceFile;
 use proptest::prelude::*;
 
+#[path = "support/tree.rs"]
+mod tree;
+
 fn both_ways(file: &SourceFile) -> (hub::Scanned, hub::Scanned) {
     (
         hub::scan_file_with(file, Parse::Whole),
         hub::scan_file_with(file, Parse::Focused),
     )
-}
-
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            files_under(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
 }
 
 /// Counts from [`compare_tree`].
@@ -46,8 +33,7 @@ struct Compared {
 
 /// Compares both parses on every file below `root` the hub reads.
 fn compare_tree(root: &Path) -> Compared {
-    let mut paths = Vec::new();
-    files_under(root, &mut paths);
+    let paths = tree::files_under(root);
     let mut out = Compared::default();
     for path in paths {
         let rel = path
