@@ -4,7 +4,8 @@
 //! split between the parsers, and `MLSUPPLY_FUZZ_SEED=n` picks another sequence. A failing
 //! input is written under `target/fuzz-failures/` and its path printed, to replay with
 //! `cargo fuzz run <target> <path>`, or here with `MLSUPPLY_FUZZ_INPUT=<path> cargo test
-//! --test fuzz_parsers <target>` (which then runs only that input).
+//! --test fuzz_parsers <target>` (which then runs only that input). Inputs fuzzing failed on
+//! before, kept in `fuzz/artifacts-notes/<target>-*`, are replayed as seeds on every run.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -184,6 +185,21 @@ fn fixtures(patterns: &[&str]) -> Vec<Vec<u8>> {
     seeds
 }
 
+/// The inputs fuzzing has failed on before (`fuzz/artifacts-notes/<target>-*`), kept as seeds so
+/// that every run replays them.
+fn regressions(name: &str) -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/artifacts-notes");
+    tree::files_under(&dir)
+        .into_iter()
+        .filter(|path| {
+            let file = path.file_name().unwrap_or_default().to_string_lossy();
+            file.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('-'))
+        })
+        .map(|path| std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+        .collect()
+}
+
 fn env_number(name: &str) -> Option<u64> {
     let value = std::env::var(name).ok()?;
     Some(
@@ -201,7 +217,8 @@ fn run(name: &str, patterns: &[&str], oracle: fn(&[u8])) {
         oracle(&input);
         return;
     }
-    let seeds = fixtures(patterns);
+    let mut seeds = fixtures(patterns);
+    seeds.extend(regressions(name));
     let budget = env_number("MLSUPPLY_FUZZ_SECONDS")
         .map(|seconds| Duration::from_secs_f64(seconds as f64 / TARGETS as f64));
     let seed = env_number("MLSUPPLY_FUZZ_SEED").unwrap_or(0x6d6c_7375_7070_6c79);
