@@ -8,7 +8,9 @@
 //!
 //! Network: PyPI (pre-commit, maturin) and crates.io (the builds). The release build of mlsupply
 //! happens once per content of the checkout: pre-commit's store (`PRE_COMMIT_HOME`) and the cargo
-//! target directory live under the cargo target directory and are reused by later runs.
+//! target directory live under the cargo target directory and are reused by later runs. The
+//! tests are `#[ignore]`d so that the README's `cargo test` stays short; `.ci/run` runs them as a
+//! step of their own (`cargo test --locked --test hooks_precommit -- --include-ignored`).
 #![cfg(unix)] // The e2e drives pre-commit's POSIX virtualenv layout.
 
 mod support;
@@ -111,6 +113,7 @@ fn pip_install(source: &Path, work: &Path) -> (PathBuf, Output) {
 /// newest `itoa = "1"`; it is built with this repository's very `[build-system]` and
 /// `[tool.maturin]` (the root `pyproject.toml` copied as it is).
 #[test]
+#[ignore = "a release build (about 10 minutes): `.ci/run` runs these as their own step"]
 fn the_hook_package_builds_the_locked_dependency_versions() {
     let root_pyproject = checkout().join("pyproject.toml");
     let pyproject_text = fs::read_to_string(&root_pyproject).unwrap();
@@ -412,12 +415,14 @@ const ALL: [&str; 4] = [
 /// Every hook, through pre-commit, on this checkout: one test function, so that the release build
 /// is shared by every case.
 #[test]
+#[ignore = "a release build (about 10 minutes): `.ci/run` runs these as their own step"]
 fn pre_commit_runs_every_hook_end_to_end() {
     end_to_end(Manager::pre_commit);
 }
 
 /// The same cases through prek, which builds its own environment from the same manifest.
 #[test]
+#[ignore = "a release build (about 10 minutes): `.ci/run` runs these as their own step"]
 fn prek_runs_every_hook_end_to_end() {
     end_to_end(Manager::prek);
 }
