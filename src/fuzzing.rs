@@ -213,8 +213,8 @@ pub fn requirements(data: &[u8]) {
 
 /// The hub's Python focus splitter (`hub::focus`), with the whole-file parse as its oracle.
 ///
-/// - The focused scan finds exactly what the whole-file scan finds (where the file has a
-///   syntax error: at least that, see [`check_same_scan`]).
+/// - The focused scan finds exactly what the whole-file scan finds, where the file parses (see
+///   [`check_same_scan`]).
 /// - The focused text is made of the file's own bytes: each character maps back to the same
 ///   character of the file, and the whole focused text maps inside the file.
 pub fn hub_focus(data: &[u8]) {
@@ -222,6 +222,7 @@ pub fn hub_focus(data: &[u8]) {
     let whole = hub::scan_file_with(&file, Parse::Whole);
     let focused = hub::scan_file_with(&file, Parse::Focused);
     check_same_scan(has_syntax_error(&file.text), &whole, &focused);
+    check_scanned(&file, &whole);
     check_scanned(&file, &focused);
     let Some(kept) = focus::focus(&file.text) else {
         return;
@@ -247,29 +248,17 @@ fn has_syntax_error(source: &str) -> bool {
     crate::pyparse::parse(source).map_or(true, |module| module.root().has_error())
 }
 
-/// The focused scan gives what the whole-file scan gives. Where `source` has a syntax error,
-/// (`broken`), the whole file's error recovery may swallow statements the focused parse (which
-/// never sees the broken statement) reads well: there the focused scan must still find every
-/// fetch and hazard of the whole scan, and may find more.
+/// The focused scan gives what the whole-file scan gives, on every file that parses. Where the
+/// file has a syntax error (`broken`) neither is the truth: tree-sitter's recovery over the whole
+/// file may swallow statements the focused parse reads well, and the other way round (both seen
+/// in fuzzing: `fuzz/artifacts-notes/hub_focus-syntax-error-*`), so there both scans are only
+/// held to the bounds of [`check_scanned`].
 #[track_caller]
 fn check_same_scan(broken: bool, whole: &Scanned, focused: &Scanned) {
     if !broken {
         assert_eq!(
             whole, focused,
             "the focused scan differs from the whole-file scan"
-        );
-        return;
-    }
-    for fetch in &whole.fetches {
-        assert!(
-            focused.fetches.contains(fetch),
-            "the whole-file scan of a file with a syntax error finds {fetch:?}, the focused scan does not"
-        );
-    }
-    for hazard in &whole.hazards {
-        assert!(
-            focused.hazards.contains(hazard),
-            "the whole-file scan of a file with a syntax error finds {hazard:?}, the focused scan does not"
         );
     }
 }
