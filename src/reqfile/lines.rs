@@ -184,9 +184,17 @@ fn is_comment_line(line: &str) -> bool {
     line.trim_start_matches(py_space).starts_with('#')
 }
 
-/// pip's `join_lines`: every physical line lands in exactly one logical line, in order.
+/// [`for_each_logical`], collected.
+#[cfg(test)]
 pub(crate) fn logical_lines(text: &str, lines: &[Line]) -> Vec<Logical> {
     let mut out = Vec::new();
+    for_each_logical(text, lines, |logical| out.push(logical));
+    out
+}
+
+/// pip's `join_lines`: every physical line lands in exactly one logical line, handed to `f` in
+/// order, one at a time (a file of millions of comment lines never holds them all at once).
+pub(crate) fn for_each_logical(text: &str, lines: &[Line], mut f: impl FnMut(Logical)) {
     let mut pending: Option<Logical> = None;
     for (index, line) in lines.iter().enumerate() {
         let content = &text[line.range.clone()];
@@ -201,7 +209,7 @@ pub(crate) fn logical_lines(text: &str, lines: &[Line]) -> Vec<Logical> {
             }
             logical.push_file(text, line.range.clone());
             logical.lines.end = index + 1;
-            out.push(logical);
+            f(logical);
         } else {
             let logical = pending.get_or_insert_with(|| Logical::new(index, line.range.start));
             // `str.strip("\\")`: every backslash at either end goes, not just the last one.
@@ -227,9 +235,8 @@ pub(crate) fn logical_lines(text: &str, lines: &[Line]) -> Vec<Logical> {
         ) {
             marker.end = marker.end.min(line.range.end).max(marker.start);
         }
-        out.push(logical);
+        f(logical);
     }
-    out
 }
 
 /// `${NAME}` references (uppercase letters, digits, `_`), with their ranges in `s`.

@@ -448,10 +448,10 @@ pub enum SegmentKind {
 /// Parses `text` (already decoded, BOM removed). Never fails: problems are diagnostics.
 pub fn parse(text: &str) -> ReqFile {
     let lines = lines::split_lines(text);
-    let entries = lines::logical_lines(text, &lines)
-        .into_iter()
-        .map(|logical| build_entry(&lines, logical))
-        .collect();
+    let mut entries = Vec::new();
+    lines::for_each_logical(text, &lines, |logical| {
+        entries.push(build_entry(&lines, logical));
+    });
     ReqFile { lines, entries }
 }
 
