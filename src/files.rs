@@ -240,12 +240,7 @@ pub fn read_named(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     if metadata.len() > limit {
         return Err(too_large());
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0) + 1);
-    opened.take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Err(too_large());
-    }
-    Ok(bytes)
+    read_capped_into(opened, metadata.len(), Vec::new(), limit)?.ok_or_else(too_large)
 }
 
 /// Why a file was not opened for reading.
@@ -465,7 +460,7 @@ impl Root {
             if len > MAX_FILE_BYTES {
                 return Ok(None);
             }
-            read_capped_into(opened, len, bytes)
+            read_capped_into(opened, len, bytes, MAX_FILE_BYTES)
         });
         match read {
             Ok(Some(bytes)) => into_text(bytes, rel, path),
@@ -485,21 +480,23 @@ const WALKED_READ_HINT: u64 = 16 * 1024;
 /// The bytes of an opened file of `len` bytes (or a guess), or `None` if it holds more than
 /// [`MAX_FILE_BYTES`]: never more than one byte past the limit is read.
 fn read_capped(opened: fs::File, len: u64) -> std::io::Result<Option<Vec<u8>>> {
-    read_capped_into(opened, len, Vec::new())
+    read_capped_into(opened, len, Vec::new(), MAX_FILE_BYTES)
 }
 
-/// [`read_capped`], appending to `bytes`, which hold what was already read from `opened`.
+/// [`read_capped`] with any `limit`, appending to `bytes`, which hold what was already read from
+/// `opened`.
 fn read_capped_into(
     opened: fs::File,
     len: u64,
     mut bytes: Vec<u8>,
+    limit: u64,
 ) -> std::io::Result<Option<Vec<u8>>> {
     // Sized up front: one read fills it, with no reallocation as the buffer grows.
-    let want = usize::try_from(len.min(MAX_FILE_BYTES)).unwrap_or(0) + 1;
+    let want = usize::try_from(len.min(limit)).unwrap_or(0) + 1;
     bytes.reserve(want.saturating_sub(bytes.len()));
-    let left = (MAX_FILE_BYTES + 1).saturating_sub(bytes.len() as u64);
+    let left = (limit + 1).saturating_sub(bytes.len() as u64);
     opened.take(left).read_to_end(&mut bytes)?;
-    Ok((bytes.len() as u64 <= MAX_FILE_BYTES).then_some(bytes))
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
 }
 
 /// A file's decoded text, or why it cannot be read as text.
