@@ -14,6 +14,7 @@ pub mod files;
 pub mod finding;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod http;
 pub mod hub;
 pub mod index;
 pub mod notebookjson;

@@ -210,14 +210,8 @@ impl HubApi {
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string);
                 let mut response = response;
-                let mut body = Vec::new();
-                while let Some(chunk) = response.chunk().await? {
-                    if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-                        return Ok((status, code, None));
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok::<_, reqwest::Error>((status, code, Some(body)))
+                let body = crate::http::read_capped_body(&mut response, MAX_ANSWER_BYTES).await?;
+                Ok::<_, reqwest::Error>((status, code, body))
             });
             match result {
                 Ok((_, _, None)) => {

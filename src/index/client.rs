@@ -1069,29 +1069,11 @@ async fn read_body(
     let etag = header(reqwest::header::ETAG);
     let last_modified = header(reqwest::header::LAST_MODIFIED);
     let url = response.url().clone();
-    let too_big = || format!("response larger than {} MiB", max_bytes >> 20);
-    if response
-        .content_length()
-        .is_some_and(|n| n > max_bytes as u64)
-    {
-        return Ok(Err(too_big()));
-    }
-    // Sized once from the announced length (already checked against the cap), so that a big
-    // body is not copied through every doubling.
-    let announced = response.content_length().unwrap_or(0) as usize;
-    let mut body = Vec::with_capacity(announced.min(max_bytes));
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > max_bytes {
-                    return Ok(Err(too_big()));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(e) => return Err(classify(&e)),
-        }
-    }
+    let body = match crate::http::read_capped_body(&mut response, max_bytes).await {
+        Ok(Some(body)) => body,
+        Ok(None) => return Ok(Err(format!("response larger than {} MiB", max_bytes >> 20))),
+        Err(e) => return Err(classify(&e)),
+    };
     Ok(Ok(CachedPage {
         url,
         content_type,
