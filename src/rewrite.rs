@@ -122,7 +122,8 @@ fn prepare(root: &Path, file: &NewContent<'_>) -> io::Result<Prepared> {
     if !metadata.is_file() {
         return Err(io::Error::other("it is not a regular file"));
     }
-    let old = fs::read(&target)?;
+    // Through the guarded reader, as every read is: a regular file, without blocking, capped.
+    let old = crate::files::read_named(&target, crate::files::MAX_FILE_BYTES)?;
     let temp = temp_with(&target, file.bytes, &metadata)?;
     Ok(Prepared {
         given: file.path.to_path_buf(),
