@@ -83,17 +83,17 @@ impl Focused {
 /// should be parsed (nothing to gain, or the lexer is unsure). Parsing only those statements,
 /// rather than blanking the others, spares the parser from lexing what was left out.
 pub fn focus(source: &str) -> Option<Focused> {
+    let hits: Vec<usize> = NEEDLE_FINDER.find_iter(source).map(|m| m.start()).collect();
+    if hits.is_empty() {
+        // No needle: the caller's prefilter already skips such text; parse it whole if asked.
+        return None;
+    }
     // Python rejects control characters outside strings, and tree-sitter's recovery from them
     // differs from what the splitter assumes: such text is parsed whole (found by fuzzing).
     if source
         .bytes()
         .any(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | b'\x0c'))
     {
-        return None;
-    }
-    let hits: Vec<usize> = NEEDLE_FINDER.find_iter(source).map(|m| m.start()).collect();
-    if hits.is_empty() {
-        // No needle: the caller's prefilter already skips such text; parse it whole if asked.
         return None;
     }
     let split = split(source)?;
